@@ -1,0 +1,122 @@
+import { SpaceboxError } from './errors.js'
+import { objectPrefixRange, uploadPrefixRange } from './schema/keys.js'
+import type { BucketRecord } from './schema/records.js'
+import type { Context } from './context.js'
+import type { BucketInfo } from './types.js'
+import { newId } from './internal/ids.js'
+
+interface BucketState {
+  record: BucketRecord
+  /** Commits under way in the bucket. */
+  active: number
+  /** Set while a delete waits for commits to drain; resolves to whether the bucket went. */
+  deleting: Promise<boolean> | undefined
+  drained: (() => void) | undefined
+}
+
+/**
+ * The bucket table. All records are held in memory (one process owns a LevelDB store), so
+ * resolving a name costs no read; every object write commits through `commit()`, which lets
+ * deleteBucket wait for writes under way and refuse new ones, so no object outlives its bucket.
+ */
+export class Buckets {
+  readonly #ctx: Context
+  readonly #byName = new Map<string, BucketState>()
+
+  private constructor (ctx: Context) {
+    this.#ctx = ctx
+  }
+
+  static async load (ctx: Context): Promise<Buckets> {
+    const buckets = new Buckets(ctx)
+    for await (const value of ctx.sub.buckets.values()) {
+      const record = value as BucketRecord
+      buckets.#byName.set(record.name, { record, active: 0, deleting: undefined, drained: undefined })
+    }
+    return buckets
+  }
+
+  /** The live state of a bucket; NoSuchBucket if there is none. */
+  get (name: string): BucketState {
+    const state = this.#byName.get(name)
+    if (state === undefined) throw noSuchBucket(name)
+    return state
+  }
+
+  head (name: string): BucketInfo {
+    return info(this.get(name).record)
+  }
+
+  list (): BucketInfo[] {
+    return [...this.#byName.values()].map(s => info(s.record)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  }
+
+  async create (name: string, region: string): Promise<BucketInfo> {
+    return await this.#ctx.locks.run(`bucket\0${name}`, async () => {
+      if (this.#byName.has(name)) {
+        throw new SpaceboxError('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { bucket: name })
+      }
+      const record: BucketRecord = { v: 1, id: newId(), name, created: Date.now(), region }
+      await this.#ctx.sub.buckets.put(name, record, this.#ctx.write)
+      this.#byName.set(name, { record, active: 0, deleting: undefined, drained: undefined })
+      return info(record)
+    })
+  }
+
+  async delete (name: string): Promise<void> {
+    await this.#ctx.locks.run(`bucket\0${name}`, async () => {
+      const state = this.get(name)
+      await this.#assertEmpty(state.record)
+      let settle!: (deleted: boolean) => void
+      state.deleting = new Promise(resolve => { settle = resolve })
+      let deleted = false
+      try {
+        if (state.active > 0) await new Promise<void>(resolve => { state.drained = resolve })
+        state.drained = undefined
+        await this.#assertEmpty(state.record)
+        await this.#ctx.sub.buckets.del(name, this.#ctx.write)
+        this.#byName.delete(name)
+        deleted = true
+      } finally {
+        state.deleting = undefined
+        settle(deleted)
+      }
+    })
+  }
+
+  /**
+   * Run a commit that adds to a bucket. Throws NoSuchBucket if the bucket was deleted (or
+   * replaced by a new bucket of the same name) since `state` was looked up.
+   */
+  async commit<T> (state: BucketState, fn: () => Promise<T>): Promise<T> {
+    while (state.deleting !== undefined) {
+      if (await state.deleting) break
+    }
+    if (this.#byName.get(state.record.name) !== state) throw noSuchBucket(state.record.name)
+    state.active++
+    try {
+      return await fn()
+    } finally {
+      if (--state.active === 0) state.drained?.()
+    }
+  }
+
+  async #assertEmpty (record: BucketRecord): Promise<void> {
+    const { objects, uploads } = this.#ctx.sub
+    const [object] = await objects.keys({ ...objectPrefixRange(record.id), limit: 1 }).all()
+    const [upload] = await uploads.keys({ ...uploadPrefixRange(record.id), limit: 1 }).all()
+    if (object !== undefined || upload !== undefined) {
+      throw new SpaceboxError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { bucket: record.name })
+    }
+  }
+}
+
+export type { BucketState }
+
+function info (record: BucketRecord): BucketInfo {
+  return { name: record.name, created: new Date(record.created), region: record.region }
+}
+
+function noSuchBucket (name: string): SpaceboxError {
+  return new SpaceboxError('NoSuchBucket', 'The specified bucket does not exist', { bucket: name })
+}

@@ -1,0 +1,18 @@
+import type { AbstractBatchOptions, AbstractDelOptions, AbstractPutOptions } from 'abstract-level'
+import type { AnyLevel, Sublevels } from './schema/keys.js'
+import type { KeyedLock } from './internal/lock.js'
+
+/** What the engine modules share: the database, its sublevels and the store's settings. */
+export interface Context {
+  db: AnyLevel
+  sub: Sublevels
+  locks: KeyedLock
+  chunkSize: number
+  inlineThreshold: number
+  maxObjectSize: number
+  region: string
+  /** Options of every commit write: classic-level's `sync`, which abstract-level passes through. */
+  write: WriteOptions
+}
+
+export type WriteOptions = AbstractBatchOptions<unknown, unknown> & AbstractPutOptions<unknown, unknown> & AbstractDelOptions<unknown>

@@ -1,0 +1,104 @@
+import { createHash, type Hash } from 'node:crypto'
+import type { AbstractSnapshot } from 'abstract-level'
+import { SpaceboxError } from '../errors.js'
+import { chunkKey } from '../schema/keys.js'
+import { chunkCount, type ObjectHead, type Segment } from '../schema/records.js'
+import type { Context } from '../context.js'
+import type { Buckets } from '../buckets.js'
+import type { CopyObjectOptions, CopyObjectResult, ReadConditions } from '../types.js'
+import { newId } from '../internal/ids.js'
+import { assertWriteConditions, checkReadConditions } from './conditions.js'
+import { objectFields } from './fields.js'
+import { noSuchKey } from './get.js'
+import { commitHead, readHead } from './heads.js'
+import { discardSegment } from './writer.js'
+
+const COPY_BATCH_BYTES = 4 * 1024 * 1024
+
+/**
+ * Server-side copy. The source is read under one snapshot; its chunks are copied row by row in
+ * LevelDB batches, never re-hashed: the ETag carries over. Only a multipart source is hashed on
+ * the way, because a copy is a single-part object and its ETag is the MD5 of its bytes.
+ */
+export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: string, srcKey: string,
+  dstBucket: string, dstKey: string, options: CopyObjectOptions): Promise<CopyObjectResult> {
+  const src = buckets.get(srcBucket)
+  const dst = buckets.get(dstBucket)
+  const where = { bucket: dstBucket, key: dstKey }
+  const directive = options.metadataDirective ?? 'COPY'
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new SpaceboxError('InvalidArgument', 'Unknown metadata directive', where)
+  }
+  assertWriteConditions(options, where)
+  const replaced = directive === 'REPLACE' ? objectFields(options, where) : undefined
+  if (src === dst && srcKey === dstKey && replaced === undefined) {
+    throw new SpaceboxError('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.', where)
+  }
+  const snapshot = ctx.db.snapshot()
+  const copied: Segment[] = []
+  try {
+    const stored = await readHead(ctx, src.record.id, srcKey, snapshot)
+    if (stored === undefined) throw noSuchKey(srcBucket, srcKey)
+    const source = stored.head
+    checkReadConditions(source, sourceConditions(options), { bucket: srcBucket, key: srcKey }, true)
+    if (source.size > ctx.maxObjectSize) {
+      throw new SpaceboxError('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source', where)
+    }
+    const multipart = source.etag.includes('-')
+    const md5 = multipart ? createHash('md5') : undefined
+    for (const segment of source.segments ?? []) copied.push(await copySegment(ctx, segment, snapshot, md5))
+    const head: ObjectHead = {
+      v: 1,
+      etag: md5 === undefined ? source.etag : md5.digest('hex'),
+      size: source.size,
+      modified: Date.now(),
+      ...(replaced ?? { contentType: source.contentType, headers: source.headers, metadata: source.metadata }),
+      // A multipart object's checksums are composites of its parts; they do not describe a copy.
+      checksums: multipart ? {} : source.checksums,
+      ...(source.segments === undefined ? {} : { segments: copied })
+    }
+    await commitHead(ctx, buckets, dst, dstKey, head, stored.inline, options)
+    return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums } }
+  } catch (err) {
+    for (const segment of copied) await discardSegment(ctx, segment.id).catch(() => {})
+    throw err
+  } finally {
+    await snapshot.close()
+  }
+}
+
+function sourceConditions (options: CopyObjectOptions): ReadConditions {
+  const conditions: ReadConditions = {}
+  if (options.sourceIfMatch !== undefined) conditions.ifMatch = options.sourceIfMatch
+  if (options.sourceIfNoneMatch !== undefined) conditions.ifNoneMatch = options.sourceIfNoneMatch
+  if (options.sourceIfModifiedSince !== undefined) conditions.ifModifiedSince = options.sourceIfModifiedSince
+  if (options.sourceIfUnmodifiedSince !== undefined) conditions.ifUnmodifiedSince = options.sourceIfUnmodifiedSince
+  return conditions
+}
+
+async function copySegment (ctx: Context, segment: Segment, snapshot: AbstractSnapshot, md5: Hash | undefined): Promise<Segment> {
+  const id = newId()
+  const { chunks, pending } = ctx.sub
+  await pending.put(id, String(Date.now()))
+  try {
+    let batch = chunks.batch()
+    let bytes = 0
+    let index = 0
+    const range = { gte: chunkKey(segment.id, 0), lt: chunkKey(segment.id, chunkCount(segment)), snapshot }
+    for await (const value of chunks.values(range)) {
+      md5?.update(value)
+      batch.put(chunkKey(id, index++), value)
+      bytes += value.length
+      if (bytes >= COPY_BATCH_BYTES) {
+        await batch.write()
+        batch = chunks.batch()
+        bytes = 0
+      }
+    }
+    await batch.write()
+  } catch (err) {
+    await discardSegment(ctx, id).catch(() => {})
+    throw err
+  }
+  return { ...segment, id }
+}

@@ -1,0 +1,68 @@
+/**
+ * Reading and switching object records. A record is replaced only under the object's lock, in
+ * one batch that also deletes the chunks of the version it replaces: a reader holding a snapshot
+ * keeps seeing the old version whole, and no chunk is ever left without a record.
+ */
+import type { AbstractBatchOperation, AbstractSnapshot } from 'abstract-level'
+import { chunkKey, objectKey, type AnyLevel } from '../schema/keys.js'
+import { chunkCount, decodeHead, encodeHead, type ObjectHead } from '../schema/records.js'
+import type { Context } from '../context.js'
+import type { Buckets, BucketState } from '../buckets.js'
+import type { WriteConditions } from '../types.js'
+import { checkWriteConditions } from './conditions.js'
+
+export interface StoredObject {
+  head: ObjectHead
+  inline: Buffer | undefined
+}
+
+export async function readHead (ctx: Context, bucketId: string, key: string, snapshot?: AbstractSnapshot): Promise<StoredObject | undefined> {
+  const value = await ctx.sub.objects.get(objectKey(bucketId, key), snapshot === undefined ? {} : { snapshot })
+  return value === undefined ? undefined : decodeHead(value)
+}
+
+type BatchOp = AbstractBatchOperation<AnyLevel, unknown, unknown>
+
+/** Batch operations deleting every chunk of an object version. */
+function chunkDeletes (ctx: Context, head: ObjectHead | undefined): BatchOp[] {
+  const ops: BatchOp[] = []
+  for (const segment of head?.segments ?? []) {
+    for (let i = 0, n = chunkCount(segment); i < n; i++) {
+      ops.push({ type: 'del', sublevel: ctx.sub.chunks, key: chunkKey(segment.id, i) })
+    }
+  }
+  return ops
+}
+
+function lockName (bucketId: string, key: string): string {
+  return `object\0${bucketId}\0${key}`
+}
+
+/**
+ * Make `head` the object at `key`, if the write conditions hold against the current one.
+ * The new segments stop being pending in the same batch. Returns the replaced record.
+ */
+export async function commitHead (ctx: Context, buckets: Buckets, bucket: BucketState, key: string,
+  head: ObjectHead, inline: Buffer | undefined, conditions: WriteConditions): Promise<ObjectHead | undefined> {
+  const bucketId = bucket.record.id
+  return await buckets.commit(bucket, async () => await ctx.locks.run(lockName(bucketId, key), async () => {
+    const current = await readHead(ctx, bucketId, key)
+    checkWriteConditions(current?.head, conditions, { bucket: bucket.record.name, key })
+    const ops: BatchOp[] = [{ type: 'put', sublevel: ctx.sub.objects, key: objectKey(bucketId, key), value: encodeHead(head, inline) }]
+    for (const segment of head.segments ?? []) ops.push({ type: 'del', sublevel: ctx.sub.pending, key: segment.id })
+    ops.push(...chunkDeletes(ctx, current?.head))
+    await ctx.db.batch(ops, ctx.write)
+    return current?.head
+  }))
+}
+
+/** Delete the object at `key` with its chunks. Returns whether there was one. */
+export async function deleteHead (ctx: Context, bucketId: string, key: string): Promise<boolean> {
+  return await ctx.locks.run(lockName(bucketId, key), async () => {
+    const current = await readHead(ctx, bucketId, key)
+    if (current === undefined) return false
+    const ops: BatchOp[] = [{ type: 'del', sublevel: ctx.sub.objects, key: objectKey(bucketId, key) }, ...chunkDeletes(ctx, current.head)]
+    await ctx.db.batch(ops, ctx.write)
+    return true
+  })
+}

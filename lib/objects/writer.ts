@@ -1,0 +1,125 @@
+import { SpaceboxError } from '../errors.js'
+import { chunkKey, segmentRange } from '../schema/keys.js'
+import type { Segment } from '../schema/records.js'
+import type { Context } from '../context.js'
+import type { Digests } from '../internal/checksums.js'
+import { newId } from '../internal/ids.js'
+
+/** Where a written body ended up: inline bytes, or one segment of chunks. */
+export type Written = { size: number, inline: Buffer, segment?: undefined } | { size: number, inline?: undefined, segment: Segment }
+
+/**
+ * Cuts a byte stream into fixed-size chunks and stores them under a fresh segment id, hashing as
+ * the bytes pass. A body no larger than the inline threshold never touches the chunks sublevel.
+ * The first chunk is written together with a `pending` marker, so that a crash before the
+ * object's record points at the segment leaves a trace that the sweep at open removes.
+ * One chunk write is kept in flight while the next chunk fills.
+ */
+export class SegmentWriter {
+  readonly #ctx: Context
+  readonly #digests: Digests
+  readonly #limit: number
+  #pieces: Uint8Array[] = []
+  #buffered = 0
+  #size = 0
+  #segmentId: string | undefined
+  #index = 0
+  #inflight: Promise<void> | undefined
+  #failure: unknown
+
+  constructor (ctx: Context, digests: Digests, limit: number) {
+    this.#ctx = ctx
+    this.#digests = digests
+    this.#limit = limit
+  }
+
+  async write (data: Uint8Array): Promise<void> {
+    if (data.length === 0) return
+    this.#size += data.length
+    if (this.#size > this.#limit) {
+      throw new SpaceboxError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size', {
+        detail: { maxSizeAllowed: this.#limit }
+      })
+    }
+    this.#digests.update(data)
+    this.#pieces.push(data)
+    this.#buffered += data.length
+    const chunkSize = this.#ctx.chunkSize
+    while (this.#buffered >= chunkSize) await this.#flush(this.#take(chunkSize))
+  }
+
+  /** Store what is left and return where the body is. */
+  async end (): Promise<Written> {
+    if (this.#segmentId === undefined && this.#size <= this.#ctx.inlineThreshold) {
+      return { size: this.#size, inline: this.#take(this.#buffered) }
+    }
+    if (this.#buffered > 0) await this.#flush(this.#take(this.#buffered))
+    await this.#settle()
+    return { size: this.#size, segment: { id: this.#segmentId as string, size: this.#size, chunkSize: this.#ctx.chunkSize } }
+  }
+
+  /** Remove whatever this writer stored. Safe to call at any point, more than once. */
+  async discard (): Promise<void> {
+    await this.#inflight?.catch(() => {})
+    const id = this.#segmentId
+    if (id === undefined) return
+    this.#segmentId = undefined
+    await discardSegment(this.#ctx, id)
+  }
+
+  #take (length: number): Buffer {
+    let out: Buffer
+    const first = this.#pieces[0]
+    if (first !== undefined && first.length === length) {
+      this.#pieces.shift()
+      out = Buffer.from(first.buffer, first.byteOffset, first.byteLength)
+    } else {
+      out = Buffer.allocUnsafe(length)
+      let filled = 0
+      while (filled < length) {
+        const piece = this.#pieces[0] as Uint8Array
+        const need = length - filled
+        if (piece.length <= need) {
+          out.set(piece, filled)
+          filled += piece.length
+          this.#pieces.shift()
+        } else {
+          out.set(piece.subarray(0, need), filled)
+          this.#pieces[0] = piece.subarray(need)
+          filled = length
+        }
+      }
+    }
+    this.#buffered -= length
+    return out
+  }
+
+  async #flush (chunk: Buffer): Promise<void> {
+    await this.#settle()
+    const { chunks, pending } = this.#ctx.sub
+    const index = this.#index++
+    let write: Promise<void>
+    if (this.#segmentId === undefined) {
+      const id = this.#segmentId = newId()
+      write = this.#ctx.db.batch([
+        { type: 'put', sublevel: pending, key: id, value: String(Date.now()) },
+        { type: 'put', sublevel: chunks, key: chunkKey(id, index), value: chunk }
+      ])
+    } else {
+      write = chunks.put(chunkKey(this.#segmentId, index), chunk)
+    }
+    this.#inflight = write.catch(err => { this.#failure = err })
+  }
+
+  async #settle (): Promise<void> {
+    await this.#inflight
+    this.#inflight = undefined
+    if (this.#failure !== undefined) throw this.#failure
+  }
+}
+
+/** Delete a segment's chunks, then its pending marker (so a crash in between is swept later). */
+export async function discardSegment (ctx: Context, id: string): Promise<void> {
+  await ctx.sub.chunks.clear(segmentRange(id))
+  await ctx.sub.pending.del(id)
+}

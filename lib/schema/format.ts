@@ -1,0 +1,30 @@
+import { SpaceboxError } from '../errors.js'
+import { FORMAT_KEY, FORMAT_VERSION, segmentRange, type Sublevels } from './keys.js'
+import type { FormatRecord } from './records.js'
+
+/**
+ * Check the on-disk format at open: a new store gets the current version; a store written by a
+ * newer spacebox is refused rather than misread. Migrations from older versions go here.
+ */
+export async function checkFormat (sub: Sublevels): Promise<void> {
+  const record = await sub.meta.get(FORMAT_KEY) as FormatRecord | undefined
+  if (record === undefined) {
+    await sub.meta.put(FORMAT_KEY, { v: FORMAT_VERSION, created: Date.now() } satisfies FormatRecord)
+  } else if (typeof record.v !== 'number' || record.v > FORMAT_VERSION) {
+    throw new SpaceboxError('UnsupportedFormat', `The store has format version ${String(record.v)}; this spacebox reads up to ${FORMAT_VERSION}`)
+  }
+}
+
+/**
+ * Remove what a crash left behind: segments still marked pending were never committed to an
+ * object record, so nothing can reference their chunks. Returns how many were swept.
+ */
+export async function sweep (sub: Sublevels): Promise<number> {
+  let swept = 0
+  for await (const id of sub.pending.keys()) {
+    await sub.chunks.clear(segmentRange(id))
+    await sub.pending.del(id)
+    swept++
+  }
+  return swept
+}

@@ -1,0 +1,99 @@
+/**
+ * The key schema: the only module that knows how spacebox lays its data out in LevelDB.
+ *
+ * Every record lives in a sublevel (abstract-level prefixes `!name!`) of the database handed to
+ * Spacebox.open, so a store can share a database with other data:
+ *
+ * | sublevel  | key                                          | value                              |
+ * |-----------|----------------------------------------------|------------------------------------|
+ * | `meta`    | `format`                                     | FormatRecord (JSON)                |
+ * | `buckets` | bucket name                                  | BucketRecord (JSON)                |
+ * | `objects` | bucketId (24 bytes) + object key (UTF-8)     | ObjectHead (binary, records.ts)    |
+ * | `chunks`  | segmentId (24) + chunk index (8 hex digits)  | the chunk's bytes                  |
+ * | `pending` | segmentId (24)                               | creation time; a segment being     |
+ * |           |                                              | written, swept at open after crash |
+ * | `uploads` | bucketId (24) + object key + 0x00 + uploadId | in-flight multipart uploads        |
+ * | `parts`   | uploadId (24) + part number (5 digits)       | parts of in-flight uploads         |
+ *
+ * Object keys are arbitrary UTF-8, so no in-band separator could be trusted after them: ids are
+ * fixed width instead, and `objects` uses binary keys so that byte order (S3's listing order) is
+ * exactly LevelDB's order. Chunks are keyed by segment, not by object name: a segment is written
+ * under a fresh time-ordered id, so its chunks sort in write order (LevelDB ingests sorted keys far
+ * faster), and replacing or deleting an object deletes a known, contiguous run of keys.
+ */
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
+
+export const FORMAT_VERSION = 1
+export const ID_LENGTH = 24
+
+export type AnyLevel = AbstractLevel<any, any, any>
+export type Sublevel<K, V> = AbstractSublevel<AnyLevel, any, K, V>
+
+export interface Sublevels {
+  meta: Sublevel<string, unknown>
+  buckets: Sublevel<string, unknown>
+  objects: Sublevel<Buffer, Buffer>
+  chunks: Sublevel<string, Buffer>
+  pending: Sublevel<string, string>
+  uploads: Sublevel<Buffer, Buffer>
+  parts: Sublevel<string, Buffer>
+}
+
+export function openSublevels (db: AnyLevel): Sublevels {
+  return {
+    meta: db.sublevel<string, unknown>('meta', { valueEncoding: 'json' }),
+    buckets: db.sublevel<string, unknown>('buckets', { valueEncoding: 'json' }),
+    objects: db.sublevel<Buffer, Buffer>('objects', { keyEncoding: 'buffer', valueEncoding: 'buffer' }),
+    chunks: db.sublevel<string, Buffer>('chunks', { valueEncoding: 'buffer' }),
+    pending: db.sublevel<string, string>('pending', {}),
+    uploads: db.sublevel<Buffer, Buffer>('uploads', { keyEncoding: 'buffer', valueEncoding: 'buffer' }),
+    parts: db.sublevel<string, Buffer>('parts', { valueEncoding: 'buffer' })
+  }
+}
+
+export const FORMAT_KEY = 'format'
+
+/** `objects` key of one object. */
+export function objectKey (bucketId: string, key: string): Buffer {
+  const out = Buffer.allocUnsafe(ID_LENGTH + Buffer.byteLength(key))
+  out.write(bucketId, 0, 'latin1')
+  out.write(key, ID_LENGTH, 'utf8')
+  return out
+}
+
+/** The object key held in an `objects` key. */
+export function objectKeyName (stored: Buffer): string {
+  return stored.toString('utf8', ID_LENGTH)
+}
+
+/** Bounds of every `objects` key of a bucket whose object key starts with `prefix`. */
+export function objectPrefixRange (bucketId: string, prefix = ''): { gte: Buffer, lt: Buffer } {
+  const gte = objectKey(bucketId, prefix)
+  return { gte, lt: upperBound(gte) }
+}
+
+/** The smallest byte string greater than every string that starts with `prefix`. */
+export function upperBound (prefix: Buffer): Buffer {
+  let end = prefix.length
+  while (end > 0 && prefix[end - 1] === 0xff) end--
+  // A prefix of only 0xff bytes cannot occur here: every key starts with an ASCII id.
+  const out = Buffer.from(prefix.subarray(0, end))
+  out[end - 1] = (out[end - 1] as number) + 1
+  return out
+}
+
+/** `chunks` key of chunk `index` of a segment. */
+export function chunkKey (segmentId: string, index: number): string {
+  return segmentId + index.toString(16).padStart(8, '0')
+}
+
+/** Bounds of every chunk of a segment. */
+export function segmentRange (segmentId: string): { gte: string, lt: string } {
+  return { gte: segmentId, lt: segmentId + 'g' } // 'g' sorts after every hex digit
+}
+
+/** Bounds of every `uploads` key of a bucket. */
+export function uploadPrefixRange (bucketId: string): { gte: Buffer, lt: Buffer } {
+  const gte = Buffer.from(bucketId, 'latin1')
+  return { gte, lt: upperBound(gte) }
+}

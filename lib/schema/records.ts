@@ -1,0 +1,70 @@
+/**
+ * Codecs of stored records. Every record carries `v`, its record version, so that a later format
+ * can read what an earlier one wrote.
+ */
+import type { Checksums } from '../internal/checksums.js'
+
+export interface FormatRecord {
+  v: number
+  created: number
+}
+
+export interface BucketRecord {
+  v: 1
+  id: string
+  name: string
+  created: number
+  region: string
+}
+
+/** A run of chunks holding consecutive bytes of an object: one for a put, one per multipart part. */
+export interface Segment {
+  id: string
+  size: number
+  chunkSize: number
+}
+
+/** Standard headers stored with an object and returned on reads. */
+export interface StoredHeaders {
+  contentEncoding?: string
+  contentDisposition?: string
+  contentLanguage?: string
+  cacheControl?: string
+  expires?: string
+}
+
+export interface ObjectHead {
+  v: 1
+  /** Unquoted: hex MD5, or hex MD5 of the part MD5s plus `-N` for a multipart object. */
+  etag: string
+  size: number
+  modified: number
+  contentType: string
+  headers: StoredHeaders
+  metadata: Record<string, string>
+  checksums: Checksums
+  /** Where the bytes are; absent when they are stored inline, after the record. */
+  segments?: Segment[]
+}
+
+/** Layout: u32 big-endian length of the JSON, the JSON, then the inline bytes if any. */
+export function encodeHead (head: ObjectHead, inline?: Uint8Array): Buffer {
+  const json = JSON.stringify(head)
+  const jsonLength = Buffer.byteLength(json)
+  const out = Buffer.allocUnsafe(4 + jsonLength + (inline?.length ?? 0))
+  out.writeUInt32BE(jsonLength, 0)
+  out.write(json, 4, 'utf8')
+  if (inline !== undefined) out.set(inline, 4 + jsonLength)
+  return out
+}
+
+export function decodeHead (value: Buffer): { head: ObjectHead, inline: Buffer | undefined } {
+  const jsonLength = value.readUInt32BE(0)
+  const head = JSON.parse(value.toString('utf8', 4, 4 + jsonLength)) as ObjectHead
+  return { head, inline: head.segments === undefined ? value.subarray(4 + jsonLength) : undefined }
+}
+
+/** Number of chunks of a segment. */
+export function chunkCount (segment: Segment): number {
+  return Math.ceil(segment.size / segment.chunkSize)
+}

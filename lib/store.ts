@@ -1,0 +1,224 @@
+import { mkdir } from 'node:fs/promises'
+import { Level } from 'level'
+import { MemoryLevel } from 'memory-level'
+import { SpaceboxError, fromStorageError } from './errors.js'
+import { openSublevels, type AnyLevel } from './schema/keys.js'
+import { checkFormat, sweep } from './schema/format.js'
+import { Buckets } from './buckets.js'
+import type { Context, WriteOptions } from './context.js'
+import { KeyedLock } from './internal/lock.js'
+import { assertBucketName, assertObjectKey } from './validate.js'
+import { putObject } from './objects/put.js'
+import { getObject, headObject } from './objects/get.js'
+import { copyObject } from './objects/copy.js'
+import { deleteObject, deleteObjects, MAX_DELETE_KEYS } from './objects/delete.js'
+import type {
+  BucketInfo, Body, CopyObjectOptions, CopyObjectResult, DeleteObjectsResult, GetObjectOptions, GetObjectResult,
+  ObjectInfo, OpenOptions, PutObjectOptions, PutObjectResult, ReadConditions, StoreStatus
+} from './types.js'
+
+const defaultOptions = Object.freeze({
+  chunkSize: 1024 * 1024,
+  inlineThreshold: 4 * 1024,
+  maxObjectSize: 5 * 1024 ** 3,
+  region: 'us-east-1',
+  sync: false
+})
+
+const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/
+
+/**
+ * An object store with S3 semantics on LevelDB. Every public method checks its arguments and
+ * the store's status, then hands typed, valid input to the module that does the work.
+ */
+export class Spacebox {
+  readonly #ctx: Context
+  readonly #buckets: Buckets
+  readonly #ownsDb: boolean
+  #status: StoreStatus = 'open'
+
+  private constructor (ctx: Context, buckets: Buckets, ownsDb: boolean) {
+    this.#ctx = ctx
+    this.#buckets = buckets
+    this.#ownsDb = ownsDb
+  }
+
+  /**
+   * Open a store: on disk at `location` (created if absent), in memory with `memory: true`, or in
+   * any abstract-level `db` given. Rejects with StoreLocked when another process (or another
+   * Spacebox in this one) has the location open, and UnsupportedFormat for a store written by a
+   * newer spacebox. Opening sweeps away data that a crash left uncommitted.
+   */
+  static async open (options: OpenOptions): Promise<Spacebox> {
+    const settings = { ...defaultOptions, ...options }
+    if (options.inlineThreshold === undefined) settings.inlineThreshold = Math.min(defaultOptions.inlineThreshold, settings.chunkSize)
+    const sources = [options.location !== undefined, options.memory === true, options.db !== undefined].filter(Boolean).length
+    if (sources !== 1) throw new TypeError('Spacebox.open needs exactly one of location, memory or db')
+    if (!Number.isSafeInteger(settings.chunkSize) || settings.chunkSize < 1 || settings.chunkSize > 64 * 1024 ** 2) {
+      throw new RangeError('chunkSize must be an integer from 1 byte to 64 MiB')
+    }
+    if (!Number.isSafeInteger(settings.inlineThreshold) || settings.inlineThreshold < 0 || settings.inlineThreshold > settings.chunkSize) {
+      throw new RangeError('inlineThreshold must be an integer from 0 to chunkSize')
+    }
+    if (!Number.isSafeInteger(settings.maxObjectSize) || settings.maxObjectSize < 0) throw new RangeError('maxObjectSize must be a positive integer')
+    if (!REGION.test(settings.region)) throw new RangeError('region must be a region name such as us-east-1')
+
+    let db: AnyLevel
+    if (options.location !== undefined) {
+      await mkdir(options.location, { recursive: true })
+      db = new Level(options.location)
+    } else if (options.memory === true) {
+      db = new MemoryLevel()
+    } else {
+      db = options.db as AnyLevel
+    }
+    const ownsDb = options.db === undefined
+    try {
+      await db.open()
+    } catch (err) {
+      if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+        throw new SpaceboxError('StoreLocked', `The store at ${String(options.location)} is open in another process or instance`, { cause: err })
+      }
+      throw fromStorageError(err)
+    }
+    try {
+      if (db.supports.explicitSnapshots !== true) {
+        throw new TypeError('spacebox needs an abstract-level database with explicit snapshots (abstract-level 3, e.g. classic-level 3 or memory-level 3)')
+      }
+      const sub = openSublevels(db)
+      await checkFormat(sub)
+      await sweep(sub)
+      const ctx: Context = {
+        db,
+        sub,
+        locks: new KeyedLock(),
+        chunkSize: settings.chunkSize,
+        inlineThreshold: settings.inlineThreshold,
+        maxObjectSize: settings.maxObjectSize,
+        region: settings.region,
+        write: { sync: settings.sync } as WriteOptions
+      }
+      return new Spacebox(ctx, await Buckets.load(ctx), ownsDb)
+    } catch (err) {
+      if (ownsDb) await db.close()
+      throw fromStorageError(err)
+    }
+  }
+
+  get status (): StoreStatus {
+    return this.#status
+  }
+
+  /** Close the store (and its database, unless the caller passed it in). Idempotent. */
+  async close (): Promise<void> {
+    if (this.#status !== 'open') return
+    this.#status = 'closing'
+    try {
+      if (this.#ownsDb) await this.#ctx.db.close()
+    } finally {
+      this.#status = 'closed'
+    }
+  }
+
+  /** Create a bucket. InvalidBucketName, BucketAlreadyOwnedByYou. */
+  async createBucket (name: string, options: { region?: string } = {}): Promise<BucketInfo> {
+    this.#assertOpen()
+    assertBucketName(name)
+    const region = options.region ?? this.#ctx.region
+    if (typeof region !== 'string' || !REGION.test(region)) {
+      throw new SpaceboxError('InvalidLocationConstraint', 'The specified location constraint is not valid', { bucket: name })
+    }
+    return await this.#run(async () => await this.#buckets.create(name, region))
+  }
+
+  /** A bucket's name, creation date and region. NoSuchBucket. */
+  async headBucket (name: string): Promise<BucketInfo> {
+    this.#assertOpen()
+    assertBucketName(name)
+    return this.#buckets.head(name)
+  }
+
+  /** Every bucket, sorted by name. */
+  async listBuckets (): Promise<BucketInfo[]> {
+    this.#assertOpen()
+    return this.#buckets.list()
+  }
+
+  /** Delete an empty bucket. NoSuchBucket, BucketNotEmpty (objects or uploads in progress). */
+  async deleteBucket (name: string): Promise<void> {
+    this.#assertOpen()
+    assertBucketName(name)
+    await this.#run(async () => { await this.#buckets.delete(name) })
+  }
+
+  /**
+   * Store an object, replacing any object at `key` atomically. The body is streamed in chunks.
+   * NoSuchBucket, KeyTooLongError, InvalidArgument, MetadataTooLarge, EntityTooLarge,
+   * BadDigest, InvalidDigest, IncompleteBody, PreconditionFailed.
+   */
+  async putObject (bucket: string, key: string, body: Body, options: PutObjectOptions = {}): Promise<PutObjectResult> {
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await putObject(this.#ctx, this.#buckets, bucket, key, body, options))
+  }
+
+  /**
+   * Read an object: its info and a stream of its bytes (or of one byte range).
+   * NoSuchBucket, NoSuchKey, InvalidRange, PreconditionFailed, NotModified.
+   */
+  async getObject (bucket: string, key: string, options: GetObjectOptions = {}): Promise<GetObjectResult> {
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await getObject(this.#ctx, this.#buckets, bucket, key, options))
+  }
+
+  /** An object's info. NoSuchBucket, NoSuchKey, PreconditionFailed, NotModified. */
+  async headObject (bucket: string, key: string, options: ReadConditions = {}): Promise<ObjectInfo> {
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await headObject(this.#ctx, this.#buckets, bucket, key, options))
+  }
+
+  /** Delete an object; deleting a missing key succeeds, as in S3. NoSuchBucket. */
+  async deleteObject (bucket: string, key: string): Promise<void> {
+    this.#assertObject(bucket, key)
+    await this.#run(async () => { await deleteObject(this.#ctx, this.#buckets, bucket, key) })
+  }
+
+  /** Delete up to 1000 objects, with a result per key. NoSuchBucket; InvalidArgument past 1000. */
+  async deleteObjects (bucket: string, keys: string[]): Promise<DeleteObjectsResult> {
+    this.#assertOpen()
+    assertBucketName(bucket)
+    if (!Array.isArray(keys)) throw new TypeError('keys must be an array of object keys')
+    if (keys.length > MAX_DELETE_KEYS) {
+      throw new SpaceboxError('InvalidArgument', `At most ${MAX_DELETE_KEYS} keys can be deleted at once`, { bucket })
+    }
+    return await this.#run(async () => await deleteObjects(this.#ctx, this.#buckets, bucket, keys))
+  }
+
+  /**
+   * Copy an object within or across buckets, without passing its bytes through a hash.
+   * NoSuchBucket, NoSuchKey, PreconditionFailed, InvalidRequest (a copy onto itself that changes
+   * nothing), and the putObject codes for the destination.
+   */
+  async copyObject (srcBucket: string, srcKey: string, dstBucket: string, dstKey: string, options: CopyObjectOptions = {}): Promise<CopyObjectResult> {
+    this.#assertObject(srcBucket, srcKey)
+    this.#assertObject(dstBucket, dstKey)
+    return await this.#run(async () => await copyObject(this.#ctx, this.#buckets, srcBucket, srcKey, dstBucket, dstKey, options))
+  }
+
+  #assertOpen (): void {
+    if (this.#status !== 'open') throw new SpaceboxError('NotOpen', 'The store is not open')
+  }
+
+  #assertObject (bucket: string, key: string): void {
+    this.#assertOpen()
+    assertBucketName(bucket)
+    assertObjectKey(key, bucket)
+  }
+
+  async #run<T> (fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw fromStorageError(err)
+    }
+  }
+}

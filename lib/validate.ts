@@ -1,0 +1,78 @@
+/**
+ * S3's rules for names and metadata. Public methods call these before any work; inner modules
+ * trust their input.
+ */
+import { SpaceboxError } from './errors.js'
+
+export const MAX_KEY_BYTES = 1024
+export const MAX_METADATA_BYTES = 2048
+
+const BUCKET_CHARS = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/
+const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-']
+const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']
+
+/** Throws InvalidBucketName unless `name` follows S3's naming rules for general purpose buckets. */
+export function assertBucketName (name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length < 3 || name.length > 63 || !BUCKET_CHARS.test(name) ||
+    name.includes('..') || IPV4.test(name) ||
+    RESERVED_PREFIXES.some(p => name.startsWith(p)) || RESERVED_SUFFIXES.some(s => name.endsWith(s))) {
+    throw new SpaceboxError('InvalidBucketName', 'The specified bucket is not valid', {
+      bucket: typeof name === 'string' ? name : undefined
+    })
+  }
+}
+
+const LONE_SURROGATE = /\p{Cs}/u
+
+/**
+ * Throws unless `key` is a well-formed string of 1 to 1024 UTF-8 bytes. U+0000 is refused: no S3
+ * client can send it, and the upload index uses it as a separator.
+ */
+export function assertObjectKey (key: unknown, bucket: string): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || LONE_SURROGATE.test(key) || key.includes('\0')) {
+    throw new SpaceboxError('InvalidArgument', 'Object keys must be non-empty, well-formed UTF-8 without U+0000', {
+      bucket, key: typeof key === 'string' ? key : undefined
+    })
+  }
+  if (key.length > MAX_KEY_BYTES / 3 && Buffer.byteLength(key) > MAX_KEY_BYTES) {
+    throw new SpaceboxError('KeyTooLongError', 'Your key is too long', { bucket, key })
+  }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
+// Characters that cannot travel in an HTTP header value.
+const HEADER_UNSAFE = /[\0-\x08\x0a-\x1f\x7f]/
+
+/** Throws InvalidArgument unless `value` could be sent as an HTTP header value. */
+export function assertHeaderValue (name: string, value: unknown, bucket: string, key: string): asserts value is string {
+  if (typeof value !== 'string' || HEADER_UNSAFE.test(value)) {
+    throw new SpaceboxError('InvalidArgument', `${name} must be a string without control characters`, { bucket, key })
+  }
+}
+
+/**
+ * User metadata with lower-cased names, as S3 returns it. Names must be HTTP tokens; the UTF-8
+ * bytes of all names and values together may not exceed 2 KB (MetadataTooLarge).
+ */
+export function normalizeMetadata (metadata: Record<string, string> | undefined, bucket: string, key: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (metadata === undefined) return out
+  if (typeof metadata !== 'object' || metadata === null) throw new TypeError('metadata must be an object of strings')
+  let bytes = 0
+  for (const [rawName, value] of Object.entries(metadata)) {
+    const name = rawName.toLowerCase()
+    if (!TOKEN.test(name)) {
+      throw new SpaceboxError('InvalidArgument', 'Metadata names must be HTTP tokens', { bucket, key })
+    }
+    assertHeaderValue(`metadata ${name}`, value, bucket, key)
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value)
+    out[name] = value
+  }
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new SpaceboxError('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size', {
+      bucket, key, detail: { size: bytes, maxSizeAllowed: MAX_METADATA_BYTES }
+    })
+  }
+  return out
+}
