@@ -1,6 +1,7 @@
 import type { AbstractBatchOptions, AbstractDelOptions, AbstractPutOptions } from 'abstract-level'
 import type { AnyLevel, Sublevels } from './schema/keys.js'
 import type { KeyedLock } from './internal/lock.js'
+import type { Owner, StoreStats } from './types.js'
 
 /** What the engine modules share: the database, its sublevels and the store's settings. */
 export interface Context {
@@ -10,9 +11,15 @@ export interface Context {
   chunkSize: number
   inlineThreshold: number
   maxObjectSize: number
+  minPartSize: number
   region: string
   /** Options of every commit write: classic-level's `sync`, which abstract-level passes through. */
   write: WriteOptions
+  /** Signs listing continuation tokens. */
+  tokenKey: Buffer
+  /** The owner reported in listings. */
+  owner: Owner
+  stats: StoreStats
 }
 
 export type WriteOptions = AbstractBatchOptions<unknown, unknown> & AbstractPutOptions<unknown, unknown> & AbstractDelOptions<unknown>

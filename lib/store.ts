@@ -3,7 +3,7 @@ import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { SpaceboxError, fromStorageError } from './errors.js'
 import { openSublevels, type AnyLevel } from './schema/keys.js'
-import { checkFormat, sweep } from './schema/format.js'
+import { checkFormat, loadIdentity, sweep } from './schema/format.js'
 import { Buckets } from './buckets.js'
 import type { Context, WriteOptions } from './context.js'
 import { KeyedLock } from './internal/lock.js'
@@ -13,14 +13,23 @@ import { getObject, headObject } from './objects/get.js'
 import { copyObject } from './objects/copy.js'
 import { deleteObject, deleteObjects, MAX_DELETE_KEYS } from './objects/delete.js'
 import type {
+  CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CreateMultipartUploadOptions,
+  ListMultipartUploadsOptions, ListMultipartUploadsResult, ListPartsOptions, ListPartsResult, MultipartUpload,
+  UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult,
   BucketInfo, Body, CopyObjectOptions, CopyObjectResult, DeleteObjectsResult, GetObjectOptions, GetObjectResult,
-  ObjectInfo, OpenOptions, PutObjectOptions, PutObjectResult, ReadConditions, StoreStatus
+  ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ObjectInfo, ObjectSummary,
+  OpenOptions, PutObjectOptions, PutObjectResult, ReadConditions, StoreStats, StoreStatus
 } from './types.js'
+import { listAll, listObjects, listObjectsV2 } from './listing.js'
+import { createMultipartUpload, uploadPart, uploadPartCopy } from './multipart/parts.js'
+import { abortMultipartUpload, completeMultipartUpload } from './multipart/complete.js'
+import { listMultipartUploads, listParts } from './multipart/list.js'
 
 const defaultOptions = Object.freeze({
   chunkSize: 1024 * 1024,
   inlineThreshold: 4 * 1024,
   maxObjectSize: 5 * 1024 ** 3,
+  minPartSize: 5 * 1024 ** 2,
   region: 'us-east-1',
   sync: false
 })
@@ -61,6 +70,7 @@ export class Spacebox {
       throw new RangeError('inlineThreshold must be an integer from 0 to chunkSize')
     }
     if (!Number.isSafeInteger(settings.maxObjectSize) || settings.maxObjectSize < 0) throw new RangeError('maxObjectSize must be a positive integer')
+    if (!Number.isSafeInteger(settings.minPartSize) || settings.minPartSize < 0) throw new RangeError('minPartSize must be a positive integer')
     if (!REGION.test(settings.region)) throw new RangeError('region must be a region name such as us-east-1')
 
     let db: AnyLevel
@@ -88,6 +98,7 @@ export class Spacebox {
       const sub = openSublevels(db)
       await checkFormat(sub)
       await sweep(sub)
+      const identity = await loadIdentity(sub)
       const ctx: Context = {
         db,
         sub,
@@ -95,8 +106,12 @@ export class Spacebox {
         chunkSize: settings.chunkSize,
         inlineThreshold: settings.inlineThreshold,
         maxObjectSize: settings.maxObjectSize,
+        minPartSize: settings.minPartSize,
         region: settings.region,
-        write: { sync: settings.sync } as WriteOptions
+        write: { sync: settings.sync } as WriteOptions,
+        tokenKey: identity.tokenKey,
+        owner: { id: identity.ownerId, displayName: 'spacebox' },
+        stats: { listRecordsRead: 0, listSeeks: 0 }
       }
       return new Spacebox(ctx, await Buckets.load(ctx), ownsDb)
     } catch (err) {
@@ -204,13 +219,101 @@ export class Spacebox {
     return await this.#run(async () => await copyObject(this.#ctx, this.#buckets, srcBucket, srcKey, dstBucket, dstKey, options))
   }
 
+  /**
+   * One page of a bucket's objects in UTF-8 key order (S3 ListObjectsV2). Keys holding the
+   * delimiter after the prefix roll up into common prefixes. NoSuchBucket; InvalidArgument for a
+   * forged or foreign continuation token.
+   */
+  async listObjectsV2 (bucket: string, options: ListObjectsV2Options = {}): Promise<ListObjectsV2Result> {
+    this.#assertBucket(bucket)
+    return await this.#run(async () => await listObjectsV2(this.#ctx, this.#buckets.get(bucket), options))
+  }
+
+  /** One page of a bucket's objects with S3's v1 (marker) semantics. NoSuchBucket. */
+  async listObjects (bucket: string, options: ListObjectsOptions = {}): Promise<ListObjectsResult> {
+    this.#assertBucket(bucket)
+    return await this.#run(async () => await listObjects(this.#ctx, this.#buckets.get(bucket), options))
+  }
+
+  /** Every object under a prefix, in key order, fetched a page at a time. NoSuchBucket. */
+  async * listAll (bucket: string, options: { prefix?: string, startAfter?: string } = {}): AsyncGenerator<ObjectSummary> {
+    this.#assertBucket(bucket)
+    try {
+      yield * listAll(this.#ctx, this.#buckets.get(bucket), options)
+    } catch (err) {
+      throw fromStorageError(err)
+    }
+  }
+
+  /**
+   * Start a multipart upload; the headers, metadata and checksum settings given here apply to the
+   * completed object. NoSuchBucket, InvalidArgument, MetadataTooLarge, InvalidRequest.
+   */
+  async createMultipartUpload (bucket: string, key: string, options: CreateMultipartUploadOptions = {}): Promise<MultipartUpload> {
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await createMultipartUpload(this.#ctx, this.#buckets, bucket, key, options))
+  }
+
+  /**
+   * Upload part `partNumber` (1..10000) of an upload; a number uploaded again replaces its part.
+   * NoSuchUpload, InvalidArgument, and putObject's body codes (BadDigest, EntityTooLarge...).
+   */
+  async uploadPart (bucket: string, key: string, uploadId: string, partNumber: number, body: Body, options: UploadPartOptions = {}): Promise<UploadPartResult> {
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await uploadPart(this.#ctx, this.#buckets, bucket, key, uploadId, partNumber, body, options))
+  }
+
+  /** A byte range (`bytes=first-last`) or the whole of an existing object as a part. NoSuchKey, PreconditionFailed, InvalidArgument. */
+  async uploadPartCopy (bucket: string, key: string, uploadId: string, partNumber: number, srcBucket: string, srcKey: string, options: UploadPartCopyOptions = {}): Promise<UploadPartCopyResult> {
+    this.#assertObject(bucket, key)
+    this.#assertObject(srcBucket, srcKey)
+    return await this.#run(async () => await uploadPartCopy(this.#ctx, this.#buckets, bucket, key, uploadId, partNumber, srcBucket, srcKey, options))
+  }
+
+  /**
+   * Complete an upload from the listed parts (ascending part numbers, ETags as uploadPart gave
+   * them). The object appears atomically; no byte is copied. NoSuchUpload, InvalidPartOrder,
+   * InvalidPart, EntityTooSmall, PreconditionFailed.
+   */
+  async completeMultipartUpload (bucket: string, key: string, uploadId: string, parts: CompletedPart[], options: CompleteMultipartUploadOptions = {}): Promise<CompleteMultipartUploadResult> {
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await completeMultipartUpload(this.#ctx, this.#buckets, bucket, key, uploadId, parts, options))
+  }
+
+  /** Abort an upload; it leaves nothing behind. NoSuchUpload. */
+  async abortMultipartUpload (bucket: string, key: string, uploadId: string): Promise<void> {
+    this.#assertObject(bucket, key)
+    await this.#run(async () => { await abortMultipartUpload(this.#ctx, this.#buckets, bucket, key, uploadId) })
+  }
+
+  /** The parts of an upload, paginated by part-number marker. NoSuchUpload. */
+  async listParts (bucket: string, key: string, uploadId: string, options: ListPartsOptions = {}): Promise<ListPartsResult> {
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await listParts(this.#ctx, this.#buckets, bucket, key, uploadId, options))
+  }
+
+  /** Uploads in progress in a bucket, by key then age. NoSuchBucket. */
+  async listMultipartUploads (bucket: string, options: ListMultipartUploadsOptions = {}): Promise<ListMultipartUploadsResult> {
+    this.#assertBucket(bucket)
+    return await this.#run(async () => await listMultipartUploads(this.#ctx, this.#buckets, bucket, options))
+  }
+
+  /** Counters since open. */
+  stats (): StoreStats {
+    return { ...this.#ctx.stats }
+  }
+
   #assertOpen (): void {
     if (this.#status !== 'open') throw new SpaceboxError('NotOpen', 'The store is not open')
   }
 
-  #assertObject (bucket: string, key: string): void {
+  #assertBucket (bucket: string): void {
     this.#assertOpen()
     assertBucketName(bucket)
+  }
+
+  #assertObject (bucket: string, key: string): void {
+    this.#assertBucket(bucket)
     assertObjectKey(key, bucket)
   }
 

@@ -20,6 +20,8 @@ export interface OpenOptions {
   inlineThreshold?: number
   /** Largest object a single put or copy accepts (EntityTooLarge). Default 5 GiB, as S3. */
   maxObjectSize?: number
+  /** Smallest part, but for the last, a multipart upload may complete with (EntityTooSmall). Default 5 MiB, as S3. */
+  minPartSize?: number
   /** Region reported for buckets created without one. Default `us-east-1`. */
   region?: string
   /** fsync every commit: survives power loss, not only a process crash. Default false. */
@@ -143,4 +145,197 @@ export interface CopyObjectResult {
 export interface DeleteObjectsResult {
   deleted: string[]
   errors: Array<{ key: string, code: string, message: string }>
+}
+
+export interface Owner {
+  id: string
+  displayName: string
+}
+
+export interface ObjectSummary {
+  key: string
+  size: number
+  etag: string
+  lastModified: Date
+  storageClass: 'STANDARD'
+  /** With `fetchOwner` (v2) and always in v1, as S3. */
+  owner?: Owner
+}
+
+export interface ListObjectsV2Options {
+  prefix?: string
+  /** Any string: keys holding it after the prefix roll up into one common prefix. */
+  delimiter?: string
+  startAfter?: string
+  /** From a previous page's `nextContinuationToken`; takes precedence over startAfter. */
+  continuationToken?: string
+  /** Default and cap 1000; 0 returns an empty page. */
+  maxKeys?: number
+  fetchOwner?: boolean
+}
+
+export interface ListObjectsV2Result {
+  contents: ObjectSummary[]
+  commonPrefixes: string[]
+  isTruncated: boolean
+  nextContinuationToken?: string
+  /** Contents plus common prefixes in this page. */
+  keyCount: number
+  maxKeys: number
+  prefix: string
+  delimiter?: string
+  startAfter?: string
+  continuationToken?: string
+}
+
+export interface ListObjectsOptions {
+  prefix?: string
+  delimiter?: string
+  marker?: string
+  maxKeys?: number
+}
+
+export interface ListObjectsResult {
+  contents: ObjectSummary[]
+  commonPrefixes: string[]
+  isTruncated: boolean
+  /** Only when a delimiter was given, as S3; otherwise continue after the last key. */
+  nextMarker?: string
+  marker: string
+  maxKeys: number
+  prefix: string
+  delimiter?: string
+}
+
+export interface StoreStats {
+  /** Records read by listings since open: proves that cost follows the page. */
+  listRecordsRead: number
+  /** Seeks past rolled-up common prefixes since open. */
+  listSeeks: number
+}
+
+export interface CreateMultipartUploadOptions extends ObjectHeaders {
+  /** Every part gets this checksum, and the completed object the combined one. */
+  checksumAlgorithm?: ChecksumAlgorithm
+  /** COMPOSITE (default; checksum of the part checksums, `-N`) or FULL_OBJECT (CRC32/CRC32C only). */
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
+  /** `'*'`: completing may only create the object, not replace one. */
+  ifNoneMatch?: string
+}
+
+export interface MultipartUpload {
+  bucket: string
+  key: string
+  uploadId: string
+  checksumAlgorithm?: ChecksumAlgorithm
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
+}
+
+export type UploadPartOptions = Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'checksumAlgorithm' | 'contentLength'>
+
+export interface UploadPartResult {
+  /** Quoted hex MD5 of the part. */
+  etag: string
+  size: number
+  checksums: Checksums
+}
+
+export interface UploadPartCopyOptions {
+  /** `bytes=first-last` of the source, both bounds required; default the whole source. */
+  range?: string
+  sourceIfMatch?: string
+  sourceIfNoneMatch?: string
+  sourceIfModifiedSince?: Date | string
+  sourceIfUnmodifiedSince?: Date | string
+}
+
+export interface UploadPartCopyResult {
+  etag: string
+  lastModified: Date
+  checksums: Checksums
+}
+
+export interface CompletedPart {
+  partNumber: number
+  /** Quoted or not. */
+  etag: string
+  /** Compared with the part's stored checksums when given (InvalidPart). */
+  checksums?: Checksums
+}
+
+export type CompleteMultipartUploadOptions = WriteConditions
+
+export interface CompleteMultipartUploadResult {
+  bucket: string
+  key: string
+  /** S3's multipart ETag: the MD5 of the parts' binary MD5s, then `-N`. */
+  etag: string
+  size: number
+  lastModified: Date
+  checksums: Checksums
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
+}
+
+export interface PartInfo {
+  partNumber: number
+  etag: string
+  size: number
+  lastModified: Date
+  checksums: Checksums
+}
+
+export interface ListPartsOptions {
+  /** Parts after this number. */
+  partNumberMarker?: number
+  /** Default and cap 1000. */
+  maxParts?: number
+}
+
+export interface ListPartsResult {
+  bucket: string
+  key: string
+  uploadId: string
+  parts: PartInfo[]
+  isTruncated: boolean
+  partNumberMarker: number
+  nextPartNumberMarker?: number
+  maxParts: number
+  initiated: Date
+  storageClass: 'STANDARD'
+  owner: Owner
+  checksumAlgorithm?: ChecksumAlgorithm
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
+}
+
+export interface UploadSummary {
+  key: string
+  uploadId: string
+  initiated: Date
+  storageClass: 'STANDARD'
+  owner: Owner
+  checksumAlgorithm?: ChecksumAlgorithm
+}
+
+export interface ListMultipartUploadsOptions {
+  prefix?: string
+  delimiter?: string
+  /** Uploads of keys after this one (and with uploadIdMarker, later uploads of this key too). */
+  keyMarker?: string
+  uploadIdMarker?: string
+  /** Default and cap 1000. */
+  maxUploads?: number
+}
+
+export interface ListMultipartUploadsResult {
+  bucket: string
+  uploads: UploadSummary[]
+  commonPrefixes: string[]
+  isTruncated: boolean
+  nextKeyMarker?: string
+  nextUploadIdMarker?: string
+  keyMarker: string
+  uploadIdMarker: string
+  maxUploads: number
+  prefix: string
+  delimiter?: string
 }

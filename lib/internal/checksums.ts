@@ -40,6 +40,68 @@ export function crc32c (data: Uint8Array, previous = 0): number {
   return ~crc >>> 0
 }
 
+const CRC_POLYNOMIALS = { CRC32: 0xedb88320, CRC32C: 0x82f63b78 } as const
+
+function gf2Times (matrix: Uint32Array, vector: number): number {
+  let sum = 0
+  for (let i = 0; vector !== 0; i++, vector >>>= 1) if ((vector & 1) !== 0) sum ^= matrix[i]!
+  return sum >>> 0
+}
+
+function gf2Square (square: Uint32Array, matrix: Uint32Array): void {
+  for (let n = 0; n < 32; n++) square[n] = gf2Times(matrix, matrix[n]!)
+}
+
+/**
+ * The CRC of A followed by B, from the CRCs of A and B and the length of B (the GF(2) method of
+ * zlib's crc32_combine), so a multipart object's full-object CRC costs O(parts), not O(bytes).
+ */
+export function crcCombine (algorithm: 'CRC32' | 'CRC32C', crcA: number, crcB: number, lengthB: number): number {
+  if (lengthB <= 0) return crcA
+  const even = new Uint32Array(32)
+  const odd = new Uint32Array(32)
+  odd[0] = CRC_POLYNOMIALS[algorithm]
+  for (let n = 1; n < 32; n++) odd[n] = (1 << (n - 1)) >>> 0
+  gf2Square(even, odd) // operator for two zero bits
+  gf2Square(odd, even) // four zero bits
+  let crc = crcA
+  let length = lengthB
+  for (;;) {
+    gf2Square(even, odd)
+    if (length % 2 === 1) crc = gf2Times(even, crc)
+    length = Math.floor(length / 2)
+    if (length === 0) break
+    gf2Square(odd, even)
+    if (length % 2 === 1) crc = gf2Times(odd, crc)
+    length = Math.floor(length / 2)
+    if (length === 0) break
+  }
+  return (crc ^ crcB) >>> 0
+}
+
+/**
+ * The checksum S3 reports for a completed multipart upload: COMPOSITE is the checksum of the
+ * concatenated binary part checksums with `-N`; FULL_OBJECT (CRCs only) is the checksum of the
+ * whole byte stream, combined from the parts'. Undefined when a part lacks the checksum.
+ */
+export function multipartChecksum (algorithm: ChecksumAlgorithm, type: 'COMPOSITE' | 'FULL_OBJECT', parts: Array<{ size: number, checksums: Checksums }>): string | undefined {
+  const digests: Buffer[] = []
+  for (const part of parts) {
+    const value = part.checksums[algorithm]
+    if (value === undefined) return undefined
+    digests.push(Buffer.from(value, 'base64'))
+  }
+  if (type === 'FULL_OBJECT') {
+    if (algorithm !== 'CRC32' && algorithm !== 'CRC32C') return undefined
+    let crc = 0
+    parts.forEach((part, i) => { crc = crcCombine(algorithm, crc, digests[i]!.readUInt32BE(0), part.size) })
+    return crcBase64(crc)
+  }
+  const composite = new Digests([algorithm])
+  for (const digest of digests) composite.update(digest)
+  return `${composite.digest().checksums[algorithm] as string}-${parts.length}`
+}
+
 function crcBase64 (value: number): string {
   const out = Buffer.allocUnsafe(4)
   out.writeUInt32BE(value >>> 0)

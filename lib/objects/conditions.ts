@@ -6,7 +6,7 @@
  */
 import { SpaceboxError } from '../errors.js'
 import type { ObjectHead } from '../schema/records.js'
-import type { ReadConditions, WriteConditions } from '../types.js'
+import type { CopyObjectOptions, ReadConditions, WriteConditions } from '../types.js'
 
 /** An ETag as clients send it (quoted or not, maybe weak) reduced to its bare value. */
 export function bareEtag (etag: string): string {
@@ -79,4 +79,14 @@ export function checkWriteConditions (current: ObjectHead | undefined, condition
       })
     }
   }
+}
+
+/** The x-amz-copy-source-if-* conditions of a copy, as read conditions on its source. */
+export function copySourceConditions (options: Pick<CopyObjectOptions, 'sourceIfMatch' | 'sourceIfNoneMatch' | 'sourceIfModifiedSince' | 'sourceIfUnmodifiedSince'>): ReadConditions {
+  const conditions: ReadConditions = {}
+  if (options.sourceIfMatch !== undefined) conditions.ifMatch = options.sourceIfMatch
+  if (options.sourceIfNoneMatch !== undefined) conditions.ifNoneMatch = options.sourceIfNoneMatch
+  if (options.sourceIfModifiedSince !== undefined) conditions.ifModifiedSince = options.sourceIfModifiedSince
+  if (options.sourceIfUnmodifiedSince !== undefined) conditions.ifUnmodifiedSince = options.sourceIfUnmodifiedSince
+  return conditions
 }

@@ -5,9 +5,9 @@ import { chunkKey } from '../schema/keys.js'
 import { chunkCount, type ObjectHead, type Segment } from '../schema/records.js'
 import type { Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
-import type { CopyObjectOptions, CopyObjectResult, ReadConditions } from '../types.js'
+import type { CopyObjectOptions, CopyObjectResult } from '../types.js'
 import { newId } from '../internal/ids.js'
-import { assertWriteConditions, checkReadConditions } from './conditions.js'
+import { assertWriteConditions, checkReadConditions, copySourceConditions } from './conditions.js'
 import { objectFields } from './fields.js'
 import { noSuchKey } from './get.js'
 import { commitHead, readHead } from './heads.js'
@@ -40,7 +40,7 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
     const stored = await readHead(ctx, src.record.id, srcKey, snapshot)
     if (stored === undefined) throw noSuchKey(srcBucket, srcKey)
     const source = stored.head
-    checkReadConditions(source, sourceConditions(options), { bucket: srcBucket, key: srcKey }, true)
+    checkReadConditions(source, copySourceConditions(options), { bucket: srcBucket, key: srcKey }, true)
     if (source.size > ctx.maxObjectSize) {
       throw new SpaceboxError('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source', where)
     }
@@ -65,15 +65,6 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
   } finally {
     await snapshot.close()
   }
-}
-
-function sourceConditions (options: CopyObjectOptions): ReadConditions {
-  const conditions: ReadConditions = {}
-  if (options.sourceIfMatch !== undefined) conditions.ifMatch = options.sourceIfMatch
-  if (options.sourceIfNoneMatch !== undefined) conditions.ifNoneMatch = options.sourceIfNoneMatch
-  if (options.sourceIfModifiedSince !== undefined) conditions.ifModifiedSince = options.sourceIfModifiedSince
-  if (options.sourceIfUnmodifiedSince !== undefined) conditions.ifUnmodifiedSince = options.sourceIfUnmodifiedSince
-  return conditions
 }
 
 async function copySegment (ctx: Context, segment: Segment, snapshot: AbstractSnapshot, md5: Hash | undefined): Promise<Segment> {

@@ -5,7 +5,7 @@
  */
 import type { AbstractBatchOperation, AbstractSnapshot } from 'abstract-level'
 import { chunkKey, objectKey, type AnyLevel } from '../schema/keys.js'
-import { chunkCount, decodeHead, encodeHead, type ObjectHead } from '../schema/records.js'
+import { chunkCount, decodeHead, encodeHead, type ObjectHead, type Segment } from '../schema/records.js'
 import type { Context } from '../context.js'
 import type { Buckets, BucketState } from '../buckets.js'
 import type { WriteConditions } from '../types.js'
@@ -21,12 +21,12 @@ export async function readHead (ctx: Context, bucketId: string, key: string, sna
   return value === undefined ? undefined : decodeHead(value)
 }
 
-type BatchOp = AbstractBatchOperation<AnyLevel, unknown, unknown>
+export type BatchOp = AbstractBatchOperation<AnyLevel, unknown, unknown>
 
 /** Batch operations deleting every chunk of an object version. */
-function chunkDeletes (ctx: Context, head: ObjectHead | undefined): BatchOp[] {
+export function chunkDeletes (ctx: Context, segments: Segment[] | undefined): BatchOp[] {
   const ops: BatchOp[] = []
-  for (const segment of head?.segments ?? []) {
+  for (const segment of segments ?? []) {
     for (let i = 0, n = chunkCount(segment); i < n; i++) {
       ops.push({ type: 'del', sublevel: ctx.sub.chunks, key: chunkKey(segment.id, i) })
     }
@@ -40,17 +40,18 @@ function lockName (bucketId: string, key: string): string {
 
 /**
  * Make `head` the object at `key`, if the write conditions hold against the current one.
- * The new segments stop being pending in the same batch. Returns the replaced record.
+ * The new segments stop being pending in the same batch, which also carries `extra` (a completed
+ * upload's records). Returns the replaced record.
  */
 export async function commitHead (ctx: Context, buckets: Buckets, bucket: BucketState, key: string,
-  head: ObjectHead, inline: Buffer | undefined, conditions: WriteConditions): Promise<ObjectHead | undefined> {
+  head: ObjectHead, inline: Buffer | undefined, conditions: WriteConditions, extra: BatchOp[] = []): Promise<ObjectHead | undefined> {
   const bucketId = bucket.record.id
   return await buckets.commit(bucket, async () => await ctx.locks.run(lockName(bucketId, key), async () => {
     const current = await readHead(ctx, bucketId, key)
     checkWriteConditions(current?.head, conditions, { bucket: bucket.record.name, key })
     const ops: BatchOp[] = [{ type: 'put', sublevel: ctx.sub.objects, key: objectKey(bucketId, key), value: encodeHead(head, inline) }]
     for (const segment of head.segments ?? []) ops.push({ type: 'del', sublevel: ctx.sub.pending, key: segment.id })
-    ops.push(...chunkDeletes(ctx, current?.head))
+    ops.push(...chunkDeletes(ctx, current?.head.segments), ...extra)
     await ctx.db.batch(ops, ctx.write)
     return current?.head
   }))
@@ -61,7 +62,7 @@ export async function deleteHead (ctx: Context, bucketId: string, key: string): 
   return await ctx.locks.run(lockName(bucketId, key), async () => {
     const current = await readHead(ctx, bucketId, key)
     if (current === undefined) return false
-    const ops: BatchOp[] = [{ type: 'del', sublevel: ctx.sub.objects, key: objectKey(bucketId, key) }, ...chunkDeletes(ctx, current.head)]
+    const ops: BatchOp[] = [{ type: 'del', sublevel: ctx.sub.objects, key: objectKey(bucketId, key) }, ...chunkDeletes(ctx, current.head.segments)]
     await ctx.db.batch(ops, ctx.write)
     return true
   })

@@ -19,6 +19,7 @@ export class SegmentWriter {
   readonly #ctx: Context
   readonly #digests: Digests
   readonly #limit: number
+  readonly #inline: boolean
   #pieces: Uint8Array[] = []
   #buffered = 0
   #size = 0
@@ -27,10 +28,12 @@ export class SegmentWriter {
   #inflight: Promise<void> | undefined
   #failure: unknown
 
-  constructor (ctx: Context, digests: Digests, limit: number) {
+  /** `inline: false` always yields a segment (multipart parts, whose chunks outlive their record). */
+  constructor (ctx: Context, digests: Digests, limit: number, inline = true) {
     this.#ctx = ctx
     this.#digests = digests
     this.#limit = limit
+    this.#inline = inline
   }
 
   async write (data: Uint8Array): Promise<void> {
@@ -50,12 +53,14 @@ export class SegmentWriter {
 
   /** Store what is left and return where the body is. */
   async end (): Promise<Written> {
-    if (this.#segmentId === undefined && this.#size <= this.#ctx.inlineThreshold) {
+    if (this.#inline && this.#segmentId === undefined && this.#size <= this.#ctx.inlineThreshold) {
       return { size: this.#size, inline: this.#take(this.#buffered) }
     }
     if (this.#buffered > 0) await this.#flush(this.#take(this.#buffered))
     await this.#settle()
-    return { size: this.#size, segment: { id: this.#segmentId as string, size: this.#size, chunkSize: this.#ctx.chunkSize } }
+    // An empty segment has no chunk and so no pending marker: nothing to sweep.
+    const id = this.#segmentId ?? newId()
+    return { size: this.#size, segment: { id, size: this.#size, chunkSize: this.#ctx.chunkSize } }
   }
 
   /** Remove whatever this writer stored. Safe to call at any point, more than once. */

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import { SpaceboxError } from '../errors.js'
-import { FORMAT_KEY, FORMAT_VERSION, segmentRange, type Sublevels } from './keys.js'
-import type { FormatRecord } from './records.js'
+import { FORMAT_KEY, FORMAT_VERSION, IDENTITY_KEY, segmentRange, type Sublevels } from './keys.js'
+import type { FormatRecord, IdentityRecord } from './records.js'
 
 /**
  * Check the on-disk format at open: a new store gets the current version; a store written by a
@@ -13,6 +14,16 @@ export async function checkFormat (sub: Sublevels): Promise<void> {
   } else if (typeof record.v !== 'number' || record.v > FORMAT_VERSION) {
     throw new SpaceboxError('UnsupportedFormat', `The store has format version ${String(record.v)}; this spacebox reads up to ${FORMAT_VERSION}`)
   }
+}
+
+/** The store's identity, made on first open: its owner id and the key that signs list tokens. */
+export async function loadIdentity (sub: Sublevels): Promise<{ ownerId: string, tokenKey: Buffer }> {
+  let record = await sub.meta.get(IDENTITY_KEY) as IdentityRecord | undefined
+  if (record === undefined) {
+    record = { v: 1, ownerId: randomBytes(32).toString('hex'), tokenKey: randomBytes(32).toString('base64') }
+    await sub.meta.put(IDENTITY_KEY, record)
+  }
+  return { ownerId: record.ownerId, tokenKey: Buffer.from(record.tokenKey, 'base64') }
 }
 
 /**

@@ -7,13 +7,14 @@
  * | sublevel  | key                                          | value                              |
  * |-----------|----------------------------------------------|------------------------------------|
  * | `meta`    | `format`                                     | FormatRecord (JSON)                |
+ * |           | `identity`                                   | IdentityRecord (JSON)              |
  * | `buckets` | bucket name                                  | BucketRecord (JSON)                |
  * | `objects` | bucketId (24 bytes) + object key (UTF-8)     | ObjectHead (binary, records.ts)    |
  * | `chunks`  | segmentId (24) + chunk index (8 hex digits)  | the chunk's bytes                  |
  * | `pending` | segmentId (24)                               | creation time; a segment being     |
  * |           |                                              | written, swept at open after crash |
- * | `uploads` | bucketId (24) + object key + 0x00 + uploadId | in-flight multipart uploads        |
- * | `parts`   | uploadId (24) + part number (5 digits)       | parts of in-flight uploads         |
+ * | `uploads` | bucketId (24) + object key + 0x00 + uploadId | UploadRecord (JSON)                |
+ * | `parts`   | uploadId (24) + part number (5 digits)       | PartRecord (JSON)                  |
  *
  * Object keys are arbitrary UTF-8, so no in-band separator could be trusted after them: ids are
  * fixed width instead, and `objects` uses binary keys so that byte order (S3's listing order) is
@@ -35,8 +36,8 @@ export interface Sublevels {
   objects: Sublevel<Buffer, Buffer>
   chunks: Sublevel<string, Buffer>
   pending: Sublevel<string, string>
-  uploads: Sublevel<Buffer, Buffer>
-  parts: Sublevel<string, Buffer>
+  uploads: Sublevel<Buffer, unknown>
+  parts: Sublevel<string, unknown>
 }
 
 export function openSublevels (db: AnyLevel): Sublevels {
@@ -46,12 +47,13 @@ export function openSublevels (db: AnyLevel): Sublevels {
     objects: db.sublevel<Buffer, Buffer>('objects', { keyEncoding: 'buffer', valueEncoding: 'buffer' }),
     chunks: db.sublevel<string, Buffer>('chunks', { valueEncoding: 'buffer' }),
     pending: db.sublevel<string, string>('pending', {}),
-    uploads: db.sublevel<Buffer, Buffer>('uploads', { keyEncoding: 'buffer', valueEncoding: 'buffer' }),
-    parts: db.sublevel<string, Buffer>('parts', { valueEncoding: 'buffer' })
+    uploads: db.sublevel<Buffer, unknown>('uploads', { keyEncoding: 'buffer', valueEncoding: 'json' }),
+    parts: db.sublevel<string, unknown>('parts', { valueEncoding: 'json' })
   }
 }
 
 export const FORMAT_KEY = 'format'
+export const IDENTITY_KEY = 'identity'
 
 /** `objects` key of one object. */
 export function objectKey (bucketId: string, key: string): Buffer {
@@ -92,8 +94,35 @@ export function segmentRange (segmentId: string): { gte: string, lt: string } {
   return { gte: segmentId, lt: segmentId + 'g' } // 'g' sorts after every hex digit
 }
 
-/** Bounds of every `uploads` key of a bucket. */
-export function uploadPrefixRange (bucketId: string): { gte: Buffer, lt: Buffer } {
-  const gte = Buffer.from(bucketId, 'latin1')
-  return { gte, lt: upperBound(gte) }
+const UPLOAD_SEPARATOR = Buffer.from([0])
+
+/** `uploads` key of a multipart upload: object keys hold no U+0000, so uploads sort by key, then id. */
+export function uploadKey (bucketId: string, key: string, uploadId: string): Buffer {
+  return Buffer.concat([objectKey(bucketId, key), UPLOAD_SEPARATOR, Buffer.from(uploadId, 'latin1')])
+}
+
+/** The object key and upload id held in an `uploads` key. */
+export function uploadKeyParts (stored: Buffer): { key: string, uploadId: string } {
+  const end = stored.length - ID_LENGTH - 1
+  return { key: stored.toString('utf8', ID_LENGTH, end), uploadId: stored.toString('latin1', end + 1) }
+}
+
+/** The first `uploads` key after every upload of object `key`. */
+export function afterUploadsOf (bucketId: string, key: string): Buffer {
+  return Buffer.concat([objectKey(bucketId, key), Buffer.from([1])])
+}
+
+/** Bounds of every `uploads` key of a bucket whose object key starts with `prefix`. */
+export function uploadPrefixRange (bucketId: string, prefix = ''): { gte: Buffer, lt: Buffer } {
+  return objectPrefixRange(bucketId, prefix)
+}
+
+/** `parts` key of part `partNumber` (1..10000) of an upload. */
+export function partKey (uploadId: string, partNumber: number): string {
+  return uploadId + String(partNumber).padStart(5, '0')
+}
+
+/** Bounds of every part of an upload after part `after`. */
+export function partRange (uploadId: string, after = 0): { gt: string, lt: string } {
+  return { gt: partKey(uploadId, after), lt: uploadId + ':' } // ':' sorts after every digit
 }

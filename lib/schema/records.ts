@@ -2,11 +2,18 @@
  * Codecs of stored records. Every record carries `v`, its record version, so that a later format
  * can read what an earlier one wrote.
  */
-import type { Checksums } from '../internal/checksums.js'
+import type { ChecksumAlgorithm, Checksums } from '../internal/checksums.js'
 
 export interface FormatRecord {
   v: number
   created: number
+}
+
+/** Made on first open. `tokenKey` (base64) signs listing continuation tokens. */
+export interface IdentityRecord {
+  v: 1
+  ownerId: string
+  tokenKey: string
 }
 
 export interface BucketRecord {
@@ -67,4 +74,31 @@ export function decodeHead (value: Buffer): { head: ObjectHead, inline: Buffer |
 /** Number of chunks of a segment. */
 export function chunkCount (segment: Segment): number {
   return Math.ceil(segment.size / segment.chunkSize)
+}
+
+/** A multipart upload in progress; what it will give the completed object. */
+export interface UploadRecord {
+  v: 1
+  id: string
+  key: string
+  initiated: number
+  contentType: string
+  headers: StoredHeaders
+  metadata: Record<string, string>
+  checksumAlgorithm?: ChecksumAlgorithm
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
+  /** `'*'`: the completed object may only be created, not replace one. */
+  ifNoneMatch?: string
+}
+
+/** One uploaded part; its chunks become the object's when the upload completes. */
+export interface PartRecord {
+  v: 1
+  number: number
+  size: number
+  /** Unquoted hex MD5 of the part. */
+  etag: string
+  modified: number
+  checksums: Checksums
+  segment: Segment
 }

@@ -1,0 +1,125 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { SpaceboxError } from './errors.js'
+import { objectKey, objectKeyName, objectPrefixRange, upperBound } from './schema/keys.js'
+import { decodeHead } from './schema/records.js'
+import type { Context } from './context.js'
+import type { BucketState } from './buckets.js'
+import type { ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ObjectSummary } from './types.js'
+import { compareUtf8 } from './internal/utf8.js'
+import { walk, type WalkResult } from './walk.js'
+
+export const MAX_KEYS = 1000
+
+/** A page of object summaries after `after`, under `prefix`, rolled up at `delimiter`. */
+async function page (ctx: Context, bucket: BucketState, prefix: string, delimiter: string | undefined,
+  after: string | undefined, limit: number, fetchOwner: boolean): Promise<WalkResult<ObjectSummary>> {
+  const bucketId = bucket.record.id
+  const range = objectPrefixRange(bucketId, prefix)
+  const start = after !== undefined && compareUtf8(after, prefix) >= 0 ? { gt: objectKey(bucketId, after) } : { gte: range.gte }
+  return await walk({
+    iterator: ctx.sub.objects.iterator({ ...start, lt: range.lt }),
+    nameOf: objectKeyName,
+    seekPast: commonPrefix => upperBound(objectKey(bucketId, commonPrefix)),
+    item: (key, _, value) => summary(key, value, fetchOwner ? ctx.owner : undefined),
+    prefix,
+    delimiter,
+    after,
+    limit,
+    stats: ctx.stats
+  })
+}
+
+function summary (key: string, value: Buffer, owner: ObjectSummary['owner']): ObjectSummary {
+  const { head } = decodeHead(value)
+  const out: ObjectSummary = { key, size: head.size, etag: `"${head.etag}"`, lastModified: new Date(head.modified), storageClass: 'STANDARD' }
+  if (owner !== undefined) out.owner = owner
+  return out
+}
+
+interface CommonOptions { prefix: string, delimiter: string | undefined, maxKeys: number }
+
+/** Checks and defaults shared by both listing versions. */
+function common (options: { prefix?: string, delimiter?: string, maxKeys?: number }, bucket: string): CommonOptions {
+  const { prefix = '', delimiter, maxKeys = MAX_KEYS } = options
+  if (typeof prefix !== 'string') throw new SpaceboxError('InvalidArgument', 'prefix must be a string', { bucket })
+  if (delimiter !== undefined && typeof delimiter !== 'string') throw new SpaceboxError('InvalidArgument', 'delimiter must be a string', { bucket })
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 0) throw new SpaceboxError('InvalidArgument', 'maxKeys must be a non-negative integer', { bucket })
+  return { prefix, delimiter: delimiter === '' ? undefined : delimiter, maxKeys: Math.min(maxKeys, MAX_KEYS) }
+}
+
+function optionalString (value: unknown, name: string, bucket: string): string | undefined {
+  if (value === undefined || value === '') return undefined
+  if (typeof value !== 'string') throw new SpaceboxError('InvalidArgument', `${name} must be a string`, { bucket })
+  return value
+}
+
+/** S3 ListObjectsV2: pages continue by an opaque, tamper-evident token. */
+export async function listObjectsV2 (ctx: Context, bucket: BucketState, options: ListObjectsV2Options): Promise<ListObjectsV2Result> {
+  const name = bucket.record.name
+  const { prefix, delimiter, maxKeys } = common(options, name)
+  const startAfter = optionalString(options.startAfter, 'startAfter', name)
+  const continuationToken = optionalString(options.continuationToken, 'continuationToken', name)
+  const after = continuationToken !== undefined ? readToken(ctx, bucket, continuationToken) : startAfter
+  const result: ListObjectsV2Result = { contents: [], commonPrefixes: [], isTruncated: false, keyCount: 0, maxKeys, prefix }
+  if (delimiter !== undefined) result.delimiter = delimiter
+  if (startAfter !== undefined) result.startAfter = startAfter
+  if (continuationToken !== undefined) result.continuationToken = continuationToken
+  if (maxKeys === 0) return result
+  const found = await page(ctx, bucket, prefix, delimiter, after, maxKeys, options.fetchOwner === true)
+  result.contents = found.items
+  result.commonPrefixes = found.commonPrefixes
+  result.keyCount = found.items.length + found.commonPrefixes.length
+  result.isTruncated = found.truncated
+  if (found.truncated && found.last !== undefined) result.nextContinuationToken = makeToken(ctx, bucket, found.last.name)
+  return result
+}
+
+/** S3 ListObjects (v1): pages continue after a marker; NextMarker only with a delimiter, as S3. */
+export async function listObjects (ctx: Context, bucket: BucketState, options: ListObjectsOptions): Promise<ListObjectsResult> {
+  const name = bucket.record.name
+  const { prefix, delimiter, maxKeys } = common(options, name)
+  const marker = optionalString(options.marker, 'marker', name)
+  const result: ListObjectsResult = { contents: [], commonPrefixes: [], isTruncated: false, maxKeys, prefix, marker: marker ?? '' }
+  if (delimiter !== undefined) result.delimiter = delimiter
+  if (maxKeys === 0) return result
+  const found = await page(ctx, bucket, prefix, delimiter, marker, maxKeys, true)
+  result.contents = found.items
+  result.commonPrefixes = found.commonPrefixes
+  result.isTruncated = found.truncated
+  if (found.truncated && delimiter !== undefined && found.last !== undefined) result.nextMarker = found.last.name
+  return result
+}
+
+/** Every object under `prefix`, page by page, each page read from its own snapshot. */
+export async function * listAll (ctx: Context, bucket: BucketState, options: { prefix?: string, startAfter?: string }): AsyncGenerator<ObjectSummary> {
+  const { prefix } = common(options, bucket.record.name)
+  let after = optionalString(options.startAfter, 'startAfter', bucket.record.name)
+  for (;;) {
+    const found = await page(ctx, bucket, prefix, undefined, after, MAX_KEYS, false)
+    yield * found.items
+    if (!found.truncated || found.last === undefined) return
+    after = found.last.name
+  }
+}
+
+// A token names the bucket (by id, so a token from a deleted namesake is foreign) and where the
+// page ended, signed with the store's own key so that it cannot be forged or altered.
+function makeToken (ctx: Context, bucket: BucketState, after: string): string {
+  const payload = Buffer.from(JSON.stringify([bucket.record.id, after])).toString('base64url')
+  return `${payload}.${sign(ctx, payload)}`
+}
+
+function readToken (ctx: Context, bucket: BucketState, token: string): string {
+  const [payload = '', signature = '', extra] = token.split('.')
+  const expected = Buffer.from(sign(ctx, payload))
+  const given = Buffer.from(signature)
+  if (extra === undefined && given.length === expected.length && timingSafeEqual(given, expected)) {
+    const [bucketId, after] = JSON.parse(Buffer.from(payload, 'base64url').toString()) as [string, string]
+    if (bucketId === bucket.record.id && typeof after === 'string') return after
+  }
+  throw new SpaceboxError('InvalidArgument', 'The continuation token provided is incorrect', { bucket: bucket.record.name })
+}
+
+function sign (ctx: Context, payload: string): string {
+  return createHmac('sha256', ctx.tokenKey).update(payload).digest('base64url').slice(0, 22)
+}

@@ -1,0 +1,152 @@
+import { SpaceboxError } from '../errors.js'
+import { partKey, partRange, uploadKey } from '../schema/keys.js'
+import type { PartRecord, UploadRecord } from '../schema/records.js'
+import type { Context } from '../context.js'
+import type { Buckets } from '../buckets.js'
+import type {
+  Body, CreateMultipartUploadOptions, MultipartUpload, UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult
+} from '../types.js'
+import { newId } from '../internal/ids.js'
+import { assertWriteConditions, checkReadConditions, copySourceConditions } from '../objects/conditions.js'
+import { checksumPlan, objectFields } from '../objects/fields.js'
+import { noSuchKey } from '../objects/get.js'
+import { chunkDeletes, readHead } from '../objects/heads.js'
+import { openBody } from '../objects/reader.js'
+import { receive, type Received } from '../objects/receive.js'
+
+export const MAX_PART_NUMBER = 10_000
+const UPLOAD_ID = /^[0-9a-f]{24}$/
+
+type Where = { bucket: string, key: string }
+
+export function noSuchUpload (where: Where, uploadId: string): SpaceboxError {
+  return new SpaceboxError('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
+    ...where, detail: { uploadId: String(uploadId) }
+  })
+}
+
+/** The upload's record; NoSuchUpload if there is none for this bucket and key. */
+export async function readUpload (ctx: Context, bucketId: string, where: Where, uploadId: string): Promise<UploadRecord> {
+  const record = typeof uploadId === 'string' && UPLOAD_ID.test(uploadId)
+    ? await ctx.sub.uploads.get(uploadKey(bucketId, where.key, uploadId)) as UploadRecord | undefined
+    : undefined
+  if (record === undefined) throw noSuchUpload(where, uploadId)
+  return record
+}
+
+/** Every part of an upload, in part-number order. */
+export async function readParts (ctx: Context, uploadId: string): Promise<PartRecord[]> {
+  return await ctx.sub.parts.values(partRange(uploadId)).all() as PartRecord[]
+}
+
+export function uploadLock (uploadId: string): string {
+  return `upload\0${uploadId}`
+}
+
+export function assertPartNumber (partNumber: unknown, where: Where): asserts partNumber is number {
+  if (!Number.isSafeInteger(partNumber) || (partNumber as number) < 1 || (partNumber as number) > MAX_PART_NUMBER) {
+    throw new SpaceboxError('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, where)
+  }
+}
+
+/** Start an upload: headers, metadata and checksum settings given now apply to the completed object. */
+export async function createMultipartUpload (ctx: Context, buckets: Buckets, bucketName: string, key: string, options: CreateMultipartUploadOptions): Promise<MultipartUpload> {
+  const where = { bucket: bucketName, key }
+  const bucket = buckets.get(bucketName)
+  const fields = objectFields(options, where)
+  assertWriteConditions(options, where)
+  const [algorithm] = checksumPlan(undefined, options.checksumAlgorithm, undefined, where)
+  const type = options.checksumType ?? (algorithm === undefined ? undefined : 'COMPOSITE')
+  if (type !== undefined && (algorithm === undefined || (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') ||
+    (type === 'FULL_OBJECT' && algorithm !== 'CRC32' && algorithm !== 'CRC32C'))) {
+    throw new SpaceboxError('InvalidRequest', 'The checksum type needs a checksum algorithm; FULL_OBJECT is only for CRC32 and CRC32C', where)
+  }
+  const record: UploadRecord = { v: 1, id: newId(), key, initiated: Date.now(), ...fields }
+  const upload: MultipartUpload = { bucket: bucketName, key, uploadId: record.id }
+  if (algorithm !== undefined && type !== undefined) {
+    record.checksumAlgorithm = upload.checksumAlgorithm = algorithm
+    record.checksumType = upload.checksumType = type
+  }
+  if (options.ifNoneMatch !== undefined) record.ifNoneMatch = options.ifNoneMatch
+  await buckets.commit(bucket, async () => { await ctx.sub.uploads.put(uploadKey(bucket.record.id, key, record.id), record, ctx.write) })
+  return upload
+}
+
+/** Store one part; uploading a part number again replaces that part. */
+export async function uploadPart (ctx: Context, buckets: Buckets, bucketName: string, key: string, uploadId: string,
+  partNumber: number, body: Body, options: UploadPartOptions): Promise<UploadPartResult> {
+  const where = { bucket: bucketName, key }
+  const bucket = buckets.get(bucketName)
+  assertPartNumber(partNumber, where)
+  const upload = await readUpload(ctx, bucket.record.id, where, uploadId)
+  const algorithms = checksumPlan(options.checksums, options.checksumAlgorithm, options.contentMD5, where)
+  if (upload.checksumAlgorithm !== undefined) algorithms.push(upload.checksumAlgorithm)
+  const received = await receive(ctx, body, options, algorithms, where, false)
+  const part = await commitPart(ctx, bucket.record.id, where, upload.id, partNumber, received)
+  return { etag: `"${part.etag}"`, size: part.size, checksums: { ...part.checksums } }
+}
+
+/** A byte range of an existing object as a part, read under one snapshot of the source. */
+export async function uploadPartCopy (ctx: Context, buckets: Buckets, bucketName: string, key: string, uploadId: string,
+  partNumber: number, srcBucket: string, srcKey: string, options: UploadPartCopyOptions): Promise<UploadPartCopyResult> {
+  const where = { bucket: bucketName, key }
+  const bucket = buckets.get(bucketName)
+  const source = buckets.get(srcBucket)
+  assertPartNumber(partNumber, where)
+  const upload = await readUpload(ctx, bucket.record.id, where, uploadId)
+  const snapshot = ctx.db.snapshot()
+  let body
+  try {
+    const stored = await readHead(ctx, source.record.id, srcKey, snapshot)
+    if (stored === undefined) throw noSuchKey(srcBucket, srcKey)
+    checkReadConditions(stored.head, copySourceConditions(options), { bucket: srcBucket, key: srcKey }, true)
+    const range = copyRange(options.range, stored.head.size, where)
+    if ((range === undefined ? stored.head.size : range.end - range.start + 1) > ctx.maxObjectSize) {
+      throw new SpaceboxError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size', where)
+    }
+    body = openBody(ctx, stored, range, snapshot)
+  } catch (err) {
+    await snapshot.close()
+    throw err
+  }
+  const received = await receive(ctx, body, {}, upload.checksumAlgorithm === undefined ? [] : [upload.checksumAlgorithm], where, false)
+  const part = await commitPart(ctx, bucket.record.id, where, upload.id, partNumber, received)
+  return { etag: `"${part.etag}"`, lastModified: new Date(part.modified), checksums: { ...part.checksums } }
+}
+
+const COPY_RANGE = /^bytes=(\d+)-(\d+)$/
+
+/** x-amz-copy-source-range: `bytes=first-last`, both bounds required and inside the source. */
+function copyRange (range: string | undefined, size: number, where: Where): { start: number, end: number } | undefined {
+  if (range === undefined) return undefined
+  const m = typeof range === 'string' ? COPY_RANGE.exec(range) : null
+  const start = Number(m?.[1])
+  const end = Number(m?.[2])
+  if (m === null || start > end || end >= size) {
+    throw new SpaceboxError('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, where)
+  }
+  return { start, end }
+}
+
+/** Record a received part, replacing (and freeing) an earlier part of the same number. */
+async function commitPart (ctx: Context, bucketId: string, where: Where, uploadId: string, partNumber: number, received: Received): Promise<PartRecord> {
+  const segment = received.written.segment as NonNullable<Received['written']['segment']>
+  const part: PartRecord = {
+    v: 1, number: partNumber, size: segment.size, etag: received.md5.toString('hex'), modified: Date.now(), checksums: received.checksums, segment
+  }
+  try {
+    await ctx.locks.run(uploadLock(uploadId), async () => {
+      await readUpload(ctx, bucketId, where, uploadId)
+      const previous = await ctx.sub.parts.get(partKey(uploadId, partNumber)) as PartRecord | undefined
+      await ctx.db.batch([
+        { type: 'put', sublevel: ctx.sub.parts, key: partKey(uploadId, partNumber), value: part },
+        { type: 'del', sublevel: ctx.sub.pending, key: segment.id },
+        ...chunkDeletes(ctx, previous === undefined ? undefined : [previous.segment])
+      ], ctx.write)
+    })
+  } catch (err) {
+    await received.discard()
+    throw err
+  }
+  return part
+}
