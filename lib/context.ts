@@ -2,6 +2,7 @@ import type { AbstractBatchOptions, AbstractDelOptions, AbstractPutOptions } fro
 import type { AnyLevel, Sublevels } from './schema/keys.js'
 import type { KeyedLock } from './internal/lock.js'
 import type { Owner, StoreStats } from './types.js'
+import type { KeyProvider } from './crypto/provider.js'
 
 /** What the engine modules share: the database, its sublevels and the store's settings. */
 export interface Context {
@@ -20,6 +21,10 @@ export interface Context {
   /** The owner reported in listings. */
   owner: Owner
   stats: StoreStats
+  /** The key provider, counted into `stats`. */
+  provider: KeyProvider
+  /** Seals access-key secrets (crypto/keyring.ts). */
+  keyring: Buffer
 }
 
 export type WriteOptions = AbstractBatchOptions<unknown, unknown> & AbstractPutOptions<unknown, unknown> & AbstractDelOptions<unknown>

@@ -28,6 +28,12 @@ export type ErrorCode =
   | 'NotOpen'
   | 'StoreLocked'
   | 'UnsupportedFormat'
+  | 'InvalidMasterKey'
+  | 'NoSuchAccessKey'
+  | 'InvalidAccessKeyId'
+  | 'SignatureDoesNotMatch'
+  | 'AccessDenied'
+  | 'SlowDown'
 
 export interface ErrorDetails {
   bucket?: string | undefined

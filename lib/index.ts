@@ -1,3 +1,7 @@
 export { Spacebox } from './store.js'
+export type { ScopedSpacebox } from './access/scoped.js'
+export type { AccessKeys } from './access/keys.js'
+export { authorize, listingScope, type Action, type Decision } from './access/policy.js'
+export { LocalKeyProvider, type DataKey, type KeyContext } from './crypto/provider.js'
 export { SpaceboxError, isSpaceboxError, type ErrorCode } from './errors.js'
 export type * from './types.js'

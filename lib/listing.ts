@@ -10,12 +10,17 @@ import { walk, type WalkResult } from './walk.js'
 
 export const MAX_KEYS = 1000
 
-/** A page of object summaries after `after`, under `prefix`, rolled up at `delimiter`. */
+/**
+ * A page of object summaries after `after`, under `prefix`, rolled up at `delimiter`. `scope`, a
+ * longer prefix than `prefix`, clips the keys read (a prefix-scoped access key) while roll-ups
+ * still count from `prefix`.
+ */
 async function page (ctx: Context, bucket: BucketState, prefix: string, delimiter: string | undefined,
-  after: string | undefined, limit: number, fetchOwner: boolean): Promise<WalkResult<ObjectSummary>> {
+  after: string | undefined, limit: number, fetchOwner: boolean, scope: string): Promise<WalkResult<ObjectSummary>> {
   const bucketId = bucket.record.id
-  const range = objectPrefixRange(bucketId, prefix)
-  const start = after !== undefined && compareUtf8(after, prefix) >= 0 ? { gt: objectKey(bucketId, after) } : { gte: range.gte }
+  const bounds = scope.length > prefix.length ? scope : prefix
+  const range = objectPrefixRange(bucketId, bounds)
+  const start = after !== undefined && compareUtf8(after, bounds) >= 0 ? { gt: objectKey(bucketId, after) } : { gte: range.gte }
   return await walk({
     iterator: ctx.sub.objects.iterator({ ...start, lt: range.lt }),
     nameOf: objectKeyName,
@@ -54,7 +59,7 @@ function optionalString (value: unknown, name: string, bucket: string): string |
 }
 
 /** S3 ListObjectsV2: pages continue by an opaque, tamper-evident token. */
-export async function listObjectsV2 (ctx: Context, bucket: BucketState, options: ListObjectsV2Options): Promise<ListObjectsV2Result> {
+export async function listObjectsV2 (ctx: Context, bucket: BucketState, options: ListObjectsV2Options, scope = ''): Promise<ListObjectsV2Result> {
   const name = bucket.record.name
   const { prefix, delimiter, maxKeys } = common(options, name)
   const startAfter = optionalString(options.startAfter, 'startAfter', name)
@@ -65,7 +70,7 @@ export async function listObjectsV2 (ctx: Context, bucket: BucketState, options:
   if (startAfter !== undefined) result.startAfter = startAfter
   if (continuationToken !== undefined) result.continuationToken = continuationToken
   if (maxKeys === 0) return result
-  const found = await page(ctx, bucket, prefix, delimiter, after, maxKeys, options.fetchOwner === true)
+  const found = await page(ctx, bucket, prefix, delimiter, after, maxKeys, options.fetchOwner === true, scope)
   result.contents = found.items
   result.commonPrefixes = found.commonPrefixes
   result.keyCount = found.items.length + found.commonPrefixes.length
@@ -75,14 +80,14 @@ export async function listObjectsV2 (ctx: Context, bucket: BucketState, options:
 }
 
 /** S3 ListObjects (v1): pages continue after a marker; NextMarker only with a delimiter, as S3. */
-export async function listObjects (ctx: Context, bucket: BucketState, options: ListObjectsOptions): Promise<ListObjectsResult> {
+export async function listObjects (ctx: Context, bucket: BucketState, options: ListObjectsOptions, scope = ''): Promise<ListObjectsResult> {
   const name = bucket.record.name
   const { prefix, delimiter, maxKeys } = common(options, name)
   const marker = optionalString(options.marker, 'marker', name)
   const result: ListObjectsResult = { contents: [], commonPrefixes: [], isTruncated: false, maxKeys, prefix, marker: marker ?? '' }
   if (delimiter !== undefined) result.delimiter = delimiter
   if (maxKeys === 0) return result
-  const found = await page(ctx, bucket, prefix, delimiter, marker, maxKeys, true)
+  const found = await page(ctx, bucket, prefix, delimiter, marker, maxKeys, true, scope)
   result.contents = found.items
   result.commonPrefixes = found.commonPrefixes
   result.isTruncated = found.truncated
@@ -91,11 +96,11 @@ export async function listObjects (ctx: Context, bucket: BucketState, options: L
 }
 
 /** Every object under `prefix`, page by page, each page read from its own snapshot. */
-export async function * listAll (ctx: Context, bucket: BucketState, options: { prefix?: string, startAfter?: string }): AsyncGenerator<ObjectSummary> {
+export async function * listAll (ctx: Context, bucket: BucketState, options: { prefix?: string, startAfter?: string }, scope = ''): AsyncGenerator<ObjectSummary> {
   const { prefix } = common(options, bucket.record.name)
   let after = optionalString(options.startAfter, 'startAfter', bucket.record.name)
   for (;;) {
-    const found = await page(ctx, bucket, prefix, undefined, after, MAX_KEYS, false)
+    const found = await page(ctx, bucket, prefix, undefined, after, MAX_KEYS, false, scope)
     yield * found.items
     if (!found.truncated || found.last === undefined) return
     after = found.last.name

@@ -3,7 +3,10 @@ import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { SpaceboxError, fromStorageError } from './errors.js'
 import { openSublevels, type AnyLevel } from './schema/keys.js'
-import { checkFormat, loadIdentity, sweep } from './schema/format.js'
+import { loadIdentity, readFormat, sweep, writeFormat } from './schema/format.js'
+import { resolveProvider } from './crypto/resolve.js'
+import { countingProvider } from './crypto/provider.js'
+import { openKeyring } from './crypto/keyring.js'
 import { Buckets } from './buckets.js'
 import type { Context, WriteOptions } from './context.js'
 import { KeyedLock } from './internal/lock.js'
@@ -21,6 +24,8 @@ import type {
   OpenOptions, PutObjectOptions, PutObjectResult, ReadConditions, StoreStats, StoreStatus
 } from './types.js'
 import { listAll, listObjects, listObjectsV2 } from './listing.js'
+import { AccessKeys } from './access/keys.js'
+import { ScopedSpacebox } from './access/scoped.js'
 import { createMultipartUpload, uploadPart, uploadPartCopy } from './multipart/parts.js'
 import { abortMultipartUpload, completeMultipartUpload } from './multipart/complete.js'
 import { listMultipartUploads, listParts } from './multipart/list.js'
@@ -43,12 +48,14 @@ const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/
 export class Spacebox {
   readonly #ctx: Context
   readonly #buckets: Buckets
+  readonly #keys: AccessKeys
   readonly #ownsDb: boolean
   #status: StoreStatus = 'open'
 
-  private constructor (ctx: Context, buckets: Buckets, ownsDb: boolean) {
+  private constructor (ctx: Context, buckets: Buckets, keys: AccessKeys, ownsDb: boolean) {
     this.#ctx = ctx
     this.#buckets = buckets
+    this.#keys = keys
     this.#ownsDb = ownsDb
   }
 
@@ -96,7 +103,11 @@ export class Spacebox {
         throw new TypeError('spacebox needs an abstract-level database with explicit snapshots (abstract-level 3, e.g. classic-level 3 or memory-level 3)')
       }
       const sub = openSublevels(db)
-      await checkFormat(sub)
+      const isNew = await readFormat(sub)
+      const stats: StoreStats = { listRecordsRead: 0, listSeeks: 0, generateDataKey: 0, decrypt: 0 }
+      const provider = countingProvider(await resolveProvider(options, isNew), stats)
+      const keyring = await openKeyring(sub, provider)
+      if (isNew) await writeFormat(sub)
       await sweep(sub)
       const identity = await loadIdentity(sub)
       const ctx: Context = {
@@ -111,9 +122,11 @@ export class Spacebox {
         write: { sync: settings.sync } as WriteOptions,
         tokenKey: identity.tokenKey,
         owner: { id: identity.ownerId, displayName: 'spacebox' },
-        stats: { listRecordsRead: 0, listSeeks: 0 }
+        stats,
+        provider,
+        keyring
       }
-      return new Spacebox(ctx, await Buckets.load(ctx), ownsDb)
+      return new Spacebox(ctx, await Buckets.load(ctx), await AccessKeys.load(ctx), ownsDb)
     } catch (err) {
       if (ownsDb) await db.close()
       throw fromStorageError(err)
@@ -129,6 +142,7 @@ export class Spacebox {
     if (this.#status !== 'open') return
     this.#status = 'closing'
     try {
+      await this.#keys.usage.close()
       if (this.#ownsDb) await this.#ctx.db.close()
     } finally {
       this.#status = 'closed'
@@ -236,10 +250,14 @@ export class Spacebox {
   }
 
   /** Every object under a prefix, in key order, fetched a page at a time. NoSuchBucket. */
-  async * listAll (bucket: string, options: { prefix?: string, startAfter?: string } = {}): AsyncGenerator<ObjectSummary> {
+  listAll (bucket: string, options: { prefix?: string, startAfter?: string } = {}): AsyncGenerator<ObjectSummary> {
+    return this.#listAll(bucket, options, '')
+  }
+
+  async * #listAll (bucket: string, options: { prefix?: string, startAfter?: string }, scope: string): AsyncGenerator<ObjectSummary> {
     this.#assertBucket(bucket)
     try {
-      yield * listAll(this.#ctx, this.#buckets.get(bucket), options)
+      yield * listAll(this.#ctx, this.#buckets.get(bucket), options, scope)
     } catch (err) {
       throw fromStorageError(err)
     }
@@ -296,6 +314,49 @@ export class Spacebox {
   async listMultipartUploads (bucket: string, options: ListMultipartUploadsOptions = {}): Promise<ListMultipartUploadsResult> {
     this.#assertBucket(bucket)
     return await this.#run(async () => await listMultipartUploads(this.#ctx, this.#buckets, bucket, options))
+  }
+
+  /**
+   * Access keys: create (the secret is shown once), list, rename, update grants, regenerate,
+   * disable, enable, delete, whoCanAccess(bucket), usage. Only the store's owner holds this.
+   */
+  get keys (): AccessKeys {
+    this.#assertOpen()
+    return this.#keys
+  }
+
+  /**
+   * The store as access key `accessKeyId` may use it, for callers that authenticated the key
+   * themselves (the S3 adapter, after SigV4). Every call is checked against the key's grants.
+   */
+  as (accessKeyId: string): ScopedSpacebox {
+    this.#assertOpen()
+    this.#keys.live(accessKeyId)
+    return this.#scoped(accessKeyId, undefined)
+  }
+
+  /**
+   * The store as a key whose secret the caller presents. InvalidAccessKeyId, SignatureDoesNotMatch.
+   * The view ends when the key's secret is regenerated.
+   */
+  withCredentials (credentials: { accessKeyId: string, secretAccessKey: string }): ScopedSpacebox {
+    this.#assertOpen()
+    const generation = this.#keys.authenticate(credentials?.accessKeyId, credentials?.secretAccessKey)
+    return this.#scoped(credentials.accessKeyId, generation)
+  }
+
+  #scoped (accessKeyId: string, generation: number | undefined): ScopedSpacebox {
+    return new ScopedSpacebox(this, this.#keys, accessKeyId, generation, {
+      listObjectsV2: async (bucket, options, scope) => {
+        this.#assertBucket(bucket)
+        return await this.#run(async () => await listObjectsV2(this.#ctx, this.#buckets.get(bucket), options, scope))
+      },
+      listObjects: async (bucket, options, scope) => {
+        this.#assertBucket(bucket)
+        return await this.#run(async () => await listObjects(this.#ctx, this.#buckets.get(bucket), options, scope))
+      },
+      listAll: (bucket, options, scope) => this.#listAll(bucket, options, scope)
+    })
   }
 
   /** Counters since open. */

@@ -1,8 +1,10 @@
 import type { Readable } from 'node:stream'
 import type { AnyLevel } from './schema/keys.js'
 import type { ChecksumAlgorithm, Checksums } from './internal/checksums.js'
+import type { KeyProvider } from './crypto/provider.js'
+import type { Grant, Permission } from './access/policy.js'
 
-export type { ChecksumAlgorithm, Checksums }
+export type { ChecksumAlgorithm, Checksums, KeyProvider, Grant, Permission }
 
 export interface OpenOptions {
   /** Directory of an on-disk LevelDB store (classic-level); created if absent. */
@@ -24,6 +26,14 @@ export interface OpenOptions {
   minPartSize?: number
   /** Region reported for buckets created without one. Default `us-east-1`. */
   region?: string
+  /**
+   * The "KMS" that wraps this store's data keys. Default: a local provider whose master key comes
+   * from `masterKey`, else SPACEBOX_MASTER_KEY, else (on disk) the key file `<location>.key`,
+   * created with mode 0600 with the store, else (in memory) a random key.
+   */
+  keyProvider?: KeyProvider
+  /** A 256-bit master key for the local provider: 32 bytes, or their base64 or hex. */
+  masterKey?: Buffer | string
   /** fsync every commit: survives power loss, not only a process crash. Default false. */
   sync?: boolean
 }
@@ -212,6 +222,9 @@ export interface StoreStats {
   listRecordsRead: number
   /** Seeks past rolled-up common prefixes since open. */
   listSeeks: number
+  /** Calls into the key provider since open (the keyring's unwrap at open included). */
+  generateDataKey: number
+  decrypt: number
 }
 
 export interface CreateMultipartUploadOptions extends ObjectHeaders {
@@ -338,4 +351,58 @@ export interface ListMultipartUploadsResult {
   maxUploads: number
   prefix: string
   delimiter?: string
+}
+
+export interface CreateAccessKeyOptions {
+  name: string
+  /** `[]` reaches nothing; `[{ bucket: '', permission: 'fullaccess' }]` reaches every bucket. */
+  grants: Grant[]
+  /** After this instant the key is refused. */
+  expiresAt?: Date | string | number
+  /** Requests per second (token bucket); past it, SlowDown. */
+  rateLimit?: number
+}
+
+export interface AccessKeyUpdate {
+  grants?: Grant[]
+  /** null removes the expiry. */
+  expiresAt?: Date | string | number | null
+  /** null removes the limit. */
+  rateLimit?: number | null
+}
+
+export interface AccessKeyInfo {
+  accessKeyId: string
+  name: string
+  grants: Grant[]
+  createdAt: Date
+  expiresAt?: Date
+  disabled: boolean
+  rateLimit?: number
+}
+
+/** Returned by create and regenerate only: the one time the secret is shown. */
+export interface NewAccessKey extends AccessKeyInfo {
+  secretAccessKey: string
+}
+
+/** One way a key reaches a bucket (whoCanAccess). */
+export interface KeyAccess {
+  accessKeyId: string
+  name: string
+  permission: Permission
+  prefix?: string
+  disabled: boolean
+  expiresAt?: Date
+}
+
+export interface KeyUsage {
+  /** Requests by operation name. */
+  requests: Record<string, number>
+  bytesIn: number
+  bytesOut: number
+  lastUsed?: Date
+  /** Refused requests, and the last one's reason (for the owner's eyes only). */
+  denied: number
+  lastDenied?: { at: Date, operation: string, reason: string }
 }

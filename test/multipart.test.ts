@@ -236,7 +236,7 @@ for (const backend of backends) {
   t.test('uploads stay out of listings, keep their bucket non-empty, and abort leaves nothing', async t => {
     const db = new MemoryLevel()
     t.teardown(async () => { await db.close() })
-    const box = await Spacebox.open({ db, chunkSize: 100 })
+    const box = await Spacebox.open({ db, chunkSize: 100, masterKey: Buffer.alloc(32) })
     t.teardown(async () => { await box.close() })
     const sub = openSublevels(db)
     await box.createBucket('mpu')
@@ -259,7 +259,7 @@ for (const backend of backends) {
   t.test('completing frees unlisted parts and the replaced object, and copies no chunk', async t => {
     const db = new MemoryLevel()
     t.teardown(async () => { await db.close() })
-    const box = await Spacebox.open({ db, chunkSize: 100, minPartSize: 0 })
+    const box = await Spacebox.open({ db, chunkSize: 100, minPartSize: 0, masterKey: Buffer.alloc(32) })
     t.teardown(async () => { await box.close() })
     const sub = openSublevels(db)
     await box.createBucket('mpu')

@@ -93,12 +93,14 @@ t.test('a store written by a newer format is refused at open with UnsupportedFor
 
 t.test('a caller-made abstract-level database is used, and left open, by the store', async t => {
   const db = new MemoryLevel()
-  const box = await Spacebox.open({ db: db.sublevel('s3', {}) })
+  const masterKey = Buffer.alloc(32, 7)
+  await t.rejects(Spacebox.open({ db: db.sublevel('s3', {}) }), TypeError, 'a caller\'s db must say which master key protects it')
+  const box = await Spacebox.open({ db: db.sublevel('s3', {}), masterKey })
   await box.createBucket('mine')
   await box.putObject('mine', 'k', 'v')
   await box.close()
   t.equal(db.status, 'open', 'the caller\'s database is the caller\'s to close')
-  const again = await Spacebox.open({ db: db.sublevel('s3', {}) })
+  const again = await Spacebox.open({ db: db.sublevel('s3', {}), masterKey: masterKey.toString('hex') })
   t.equal((await readAll((await again.getObject('mine', 'k')).body)).toString(), 'v')
   await again.close()
   await db.close()
@@ -113,5 +115,5 @@ t.test('open() checks its options', async t => {
   await t.rejects(Spacebox.open({ memory: true, region: 'Not A Region' }), RangeError)
   const noSnapshots = new MemoryLevel()
   Object.defineProperty(noSnapshots, 'supports', { value: { ...noSnapshots.supports, explicitSnapshots: false } })
-  await t.rejects(Spacebox.open({ db: noSnapshots }), TypeError)
+  await t.rejects(Spacebox.open({ db: noSnapshots, masterKey: Buffer.alloc(32) }), TypeError)
 })

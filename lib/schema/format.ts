@@ -4,16 +4,20 @@ import { FORMAT_KEY, FORMAT_VERSION, IDENTITY_KEY, segmentRange, type Sublevels 
 import type { FormatRecord, IdentityRecord } from './records.js'
 
 /**
- * Check the on-disk format at open: a new store gets the current version; a store written by a
- * newer spacebox is refused rather than misread. Migrations from older versions go here.
+ * Check the on-disk format at open: true for a new store (no format record yet); a store
+ * written by a newer spacebox is refused rather than misread. Migrations from older versions go here.
  */
-export async function checkFormat (sub: Sublevels): Promise<void> {
+export async function readFormat (sub: Sublevels): Promise<boolean> {
   const record = await sub.meta.get(FORMAT_KEY) as FormatRecord | undefined
-  if (record === undefined) {
-    await sub.meta.put(FORMAT_KEY, { v: FORMAT_VERSION, created: Date.now() } satisfies FormatRecord)
-  } else if (typeof record.v !== 'number' || record.v > FORMAT_VERSION) {
+  if (record !== undefined && (typeof record.v !== 'number' || record.v > FORMAT_VERSION)) {
     throw new SpaceboxError('UnsupportedFormat', `The store has format version ${String(record.v)}; this spacebox reads up to ${FORMAT_VERSION}`)
   }
+  return record === undefined
+}
+
+/** Mark a new store with the current format, once everything else it needs exists. */
+export async function writeFormat (sub: Sublevels): Promise<void> {
+  await sub.meta.put(FORMAT_KEY, { v: FORMAT_VERSION, created: Date.now() } satisfies FormatRecord)
 }
 
 /** The store's identity, made on first open: its owner id and the key that signs list tokens. */

@@ -8,6 +8,7 @@
  * |-----------|----------------------------------------------|------------------------------------|
  * | `meta`    | `format`                                     | FormatRecord (JSON)                |
  * |           | `identity`                                   | IdentityRecord (JSON)              |
+ * |           | `keyring`                                    | KeyringRecord (JSON)               |
  * | `buckets` | bucket name                                  | BucketRecord (JSON)                |
  * | `objects` | bucketId (24 bytes) + object key (UTF-8)     | ObjectHead (binary, records.ts)    |
  * | `chunks`  | segmentId (24) + chunk index (8 hex digits)  | the chunk's bytes                  |
@@ -15,6 +16,8 @@
  * |           |                                              | written, swept at open after crash |
  * | `uploads` | bucketId (24) + object key + 0x00 + uploadId | UploadRecord (JSON)                |
  * | `parts`   | uploadId (24) + part number (5 digits)       | PartRecord (JSON)                  |
+ * | `akeys`   | access key id                                | AccessKeyRecord (JSON)             |
+ * | `usage`   | access key id                                | UsageRecord (JSON)                 |
  *
  * Object keys are arbitrary UTF-8, so no in-band separator could be trusted after them: ids are
  * fixed width instead, and `objects` uses binary keys so that byte order (S3's listing order) is
@@ -38,6 +41,8 @@ export interface Sublevels {
   pending: Sublevel<string, string>
   uploads: Sublevel<Buffer, unknown>
   parts: Sublevel<string, unknown>
+  akeys: Sublevel<string, unknown>
+  usage: Sublevel<string, unknown>
 }
 
 export function openSublevels (db: AnyLevel): Sublevels {
@@ -48,12 +53,15 @@ export function openSublevels (db: AnyLevel): Sublevels {
     chunks: db.sublevel<string, Buffer>('chunks', { valueEncoding: 'buffer' }),
     pending: db.sublevel<string, string>('pending', {}),
     uploads: db.sublevel<Buffer, unknown>('uploads', { keyEncoding: 'buffer', valueEncoding: 'json' }),
-    parts: db.sublevel<string, unknown>('parts', { valueEncoding: 'json' })
+    parts: db.sublevel<string, unknown>('parts', { valueEncoding: 'json' }),
+    akeys: db.sublevel<string, unknown>('akeys', { valueEncoding: 'json' }),
+    usage: db.sublevel<string, unknown>('usage', { valueEncoding: 'json' })
   }
 }
 
 export const FORMAT_KEY = 'format'
 export const IDENTITY_KEY = 'identity'
+export const KEYRING_KEY = 'keyring'
 
 /** `objects` key of one object. */
 export function objectKey (bucketId: string, key: string): Buffer {

@@ -3,6 +3,7 @@
  * can read what an earlier one wrote.
  */
 import type { ChecksumAlgorithm, Checksums } from '../internal/checksums.js'
+import type { Grant } from '../access/policy.js'
 
 export interface FormatRecord {
   v: number
@@ -14,6 +15,13 @@ export interface IdentityRecord {
   v: 1
   ownerId: string
   tokenKey: string
+}
+
+/** The keyring data key, wrapped by the key provider (base64). */
+export interface KeyringRecord {
+  v: 1
+  wrapped: string
+  masterKeyId: string
 }
 
 export interface BucketRecord {
@@ -101,4 +109,32 @@ export interface PartRecord {
   modified: number
   checksums: Checksums
   segment: Segment
+}
+
+/** An access key, or the tombstone of a deleted one (which keeps its id from being issued again). */
+export interface AccessKeyRecord {
+  v: 1
+  id: string
+  name: string
+  grants: Grant[]
+  created: number
+  expiresAt?: number
+  disabled: boolean
+  /** Bumped by every regenerate; bound into the sealed secret. */
+  generation: number
+  /** The secret, sealed under the keyring key (base64); empty once deleted. */
+  secret: string
+  /** Requests per second. */
+  rateLimit?: number
+  deleted?: number
+}
+
+export interface UsageRecord {
+  v: 1
+  requests: Record<string, number>
+  bytesIn: number
+  bytesOut: number
+  denied: number
+  lastUsed?: number
+  lastDenied?: { at: number, operation: string, reason: string }
 }

@@ -1,0 +1,280 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { SpaceboxError } from '../errors.js'
+import type { Context } from '../context.js'
+import { seal, unseal } from '../crypto/aead.js'
+import type { AccessKeyRecord } from '../schema/records.js'
+import { assertBucketName, MAX_KEY_BYTES } from '../validate.js'
+import type { AccessKeyInfo, AccessKeyUpdate, CreateAccessKeyOptions, KeyAccess, NewAccessKey } from '../types.js'
+import { isFullAccess, type Grant, type Permission } from './policy.js'
+import { Usage } from './usage.js'
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+const PERMISSIONS: readonly Permission[] = ['read', 'readwrite', 'fullaccess']
+
+/**
+ * Access keys: created only by the owner, each limited to its grants, rotated or revoked alone.
+ * Records are held in memory (one process owns the store) and written through on every change,
+ * so a change takes effect on the very next request. Secrets are sealed under the keyring key
+ * and bound to the key id and its generation; deleted ids stay as tombstones and are never reused.
+ */
+export class AccessKeys {
+  readonly #ctx: Context
+  readonly #records = new Map<string, AccessKeyRecord>()
+  readonly usage: Usage
+
+  private constructor (ctx: Context, usage: Usage) {
+    this.#ctx = ctx
+    this.usage = usage
+  }
+
+  static async load (ctx: Context): Promise<AccessKeys> {
+    const keys = new AccessKeys(ctx, await Usage.load(ctx))
+    for await (const value of ctx.sub.akeys.values()) {
+      const record = value as AccessKeyRecord
+      keys.#records.set(record.id, record)
+    }
+    return keys
+  }
+
+  /** Create a key. The secret is in the result, and never again in any other. */
+  async create (options: CreateAccessKeyOptions): Promise<NewAccessKey> {
+    const name = checkName(options?.name)
+    const grants = checkGrants(options.grants)
+    let id: string
+    do id = newAccessKeyId(); while (this.#records.has(id))
+    const secret = newSecret()
+    const record: AccessKeyRecord = { v: 1, id, name, grants, created: Date.now(), disabled: false, generation: 1, secret: '' }
+    applyLimits(record, options)
+    record.secret = this.#seal(record, secret)
+    await this.#save(record)
+    return { ...info(record), secretAccessKey: secret }
+  }
+
+  get (id: string): AccessKeyInfo {
+    return info(this.#find(id))
+  }
+
+  /** Every live key, optionally only those with a grant on `bucket`, of `permission`, or named `name`. */
+  list (filter: { bucket?: string, permission?: Permission, name?: string } = {}): AccessKeyInfo[] {
+    return [...this.#records.values()]
+      .filter(r => r.deleted === undefined)
+      .filter(r => filter.name === undefined || r.name === filter.name)
+      .filter(r => filter.bucket === undefined || isFullAccess(r.grants) || r.grants.some(g => g.bucket === filter.bucket))
+      .filter(r => filter.permission === undefined || r.grants.some(g => g.permission === filter.permission))
+      .sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : 1))
+      .map(info)
+  }
+
+  async rename (id: string, name: string): Promise<AccessKeyInfo> {
+    const checked = checkName(name)
+    return await this.#change(id, record => { record.name = checked })
+  }
+
+  /** Change grants, expiry or rate limit. Full access and scoped grants cannot be converted into each other. */
+  async update (id: string, changes: AccessKeyUpdate): Promise<AccessKeyInfo> {
+    const grants = changes.grants === undefined ? undefined : checkGrants(changes.grants)
+    return await this.#change(id, record => {
+      if (grants !== undefined) {
+        if (isFullAccess(grants) !== isFullAccess(record.grants)) {
+          throw new SpaceboxError('InvalidArgument', 'A full-access key cannot become scoped, nor a scoped key full-access: create a new key')
+        }
+        record.grants = grants
+      }
+      applyLimits(record, changes)
+    })
+  }
+
+  /** A new secret; the old one fails from this instant. */
+  async regenerate (id: string): Promise<NewAccessKey> {
+    const secret = newSecret()
+    const updated = await this.#change(id, record => {
+      record.generation++
+      record.secret = this.#seal(record, secret)
+    })
+    return { ...updated, secretAccessKey: secret }
+  }
+
+  async disable (id: string): Promise<AccessKeyInfo> {
+    return await this.#change(id, record => { record.disabled = true })
+  }
+
+  async enable (id: string): Promise<AccessKeyInfo> {
+    return await this.#change(id, record => { record.disabled = false })
+  }
+
+  /** Delete for good: the secret is erased and the id is never issued again. */
+  async delete (id: string): Promise<void> {
+    await this.#change(id, record => {
+      record.grants = []
+      record.secret = ''
+      record.deleted = Date.now()
+    })
+    await this.usage.forget(id)
+  }
+
+  /** Every live key that can reach `bucket`, with how. */
+  whoCanAccess (bucket: string): KeyAccess[] {
+    assertBucketName(bucket)
+    const out: KeyAccess[] = []
+    for (const record of this.#records.values()) {
+      if (record.deleted !== undefined) continue
+      const grants = isFullAccess(record.grants) ? record.grants : record.grants.filter(g => g.bucket === bucket)
+      for (const grant of grants) {
+        const access: KeyAccess = { accessKeyId: record.id, name: record.name, permission: grant.permission, disabled: record.disabled }
+        if (grant.prefix !== undefined) access.prefix = grant.prefix
+        if (record.expiresAt !== undefined) access.expiresAt = new Date(record.expiresAt)
+        out.push(access)
+      }
+    }
+    return out
+  }
+
+  /** The record of a key that may be used now; InvalidAccessKeyId for unknown, deleted, disabled or expired keys. */
+  live (id: string): AccessKeyRecord {
+    const record = typeof id === 'string' ? this.#records.get(id) : undefined
+    let reason: string | undefined
+    if (record === undefined || record.deleted !== undefined) reason = 'unknown or deleted'
+    else if (record.disabled) reason = 'disabled'
+    else if (record.expiresAt !== undefined && record.expiresAt <= Date.now()) reason = 'expired'
+    if (reason !== undefined || record === undefined) {
+      throw new SpaceboxError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { detail: { reason: reason ?? '' } })
+    }
+    return record
+  }
+
+  /** The secret of a live key, for request signing in the S3 adapter. Never leaves the process. */
+  secretOf (id: string): { secret: string, generation: number } {
+    const record = this.live(id)
+    return { secret: this.#unseal(record), generation: record.generation }
+  }
+
+  /** Check a secret in constant time; returns the generation it belongs to. SignatureDoesNotMatch. */
+  authenticate (id: string, secretAccessKey: string): number {
+    const { secret, generation } = this.secretOf(id)
+    const expected = Buffer.from(secret)
+    const given = Buffer.from(typeof secretAccessKey === 'string' ? secretAccessKey : '')
+    const same = given.length === expected.length ? timingSafeEqual(given, expected) : !timingSafeEqual(expected, expected)
+    if (!same) throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
+    return generation
+  }
+
+  #find (id: string): AccessKeyRecord {
+    const record = typeof id === 'string' ? this.#records.get(id) : undefined
+    if (record === undefined || record.deleted !== undefined) {
+      throw new SpaceboxError('NoSuchAccessKey', 'The access key does not exist', { detail: { accessKeyId: String(id) } })
+    }
+    return record
+  }
+
+  async #change (id: string, edit: (record: AccessKeyRecord) => void): Promise<AccessKeyInfo> {
+    return await this.#ctx.locks.run(`akey\0${id}`, async () => {
+      const record = structuredClone(this.#find(id))
+      edit(record)
+      await this.#save(record)
+      return info(record)
+    })
+  }
+
+  async #save (record: AccessKeyRecord): Promise<void> {
+    await this.#ctx.sub.akeys.put(record.id, record, this.#ctx.write)
+    this.#records.set(record.id, record)
+  }
+
+  #seal (record: AccessKeyRecord, secret: string): string {
+    return seal(this.#ctx.keyring, Buffer.from(secret), secretContext(record)).toString('base64')
+  }
+
+  #unseal (record: AccessKeyRecord): string {
+    return unseal(this.#ctx.keyring, Buffer.from(record.secret, 'base64'), secretContext(record)).toString()
+  }
+}
+
+function secretContext (record: AccessKeyRecord): Buffer {
+  return Buffer.from(`access-key-secret\0${record.id}\0${record.generation}`)
+}
+
+function info (record: AccessKeyRecord): AccessKeyInfo {
+  const out: AccessKeyInfo = {
+    accessKeyId: record.id,
+    name: record.name,
+    grants: record.grants.map(g => ({ ...g })),
+    createdAt: new Date(record.created),
+    disabled: record.disabled
+  }
+  if (record.expiresAt !== undefined) out.expiresAt = new Date(record.expiresAt)
+  if (record.rateLimit !== undefined) out.rateLimit = record.rateLimit
+  return out
+}
+
+/** 20 characters: `SB` and 18 upper-case letters or digits, unbiased, from crypto.randomBytes. */
+function newAccessKeyId (): string {
+  let id = 'SB'
+  while (id.length < 20) {
+    for (const byte of randomBytes(32)) {
+      if (byte < 252 && id.length < 20) id += ID_ALPHABET[byte % 36]
+    }
+  }
+  return id
+}
+
+/** 40 characters of base64 (30 random bytes), as AWS secrets look. */
+function newSecret (): string {
+  return randomBytes(30).toString('base64')
+}
+
+function checkName (name: unknown): string {
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 255) {
+    throw new SpaceboxError('InvalidArgument', 'A key name is a non-empty string of up to 255 characters')
+  }
+  return name
+}
+
+/** Grants, checked: full access is the single grant { bucket: '', permission: 'fullaccess' }. */
+export function checkGrants (grants: unknown): Grant[] {
+  if (!Array.isArray(grants)) throw new SpaceboxError('InvalidArgument', 'grants must be an array of { bucket, permission, prefix? }')
+  const out: Grant[] = []
+  for (const grant of grants as Array<Partial<Grant> | null>) {
+    if (grant === null || typeof grant !== 'object' || typeof grant.bucket !== 'string' || !PERMISSIONS.includes(grant.permission as Permission)) {
+      throw new SpaceboxError('InvalidArgument', 'A grant is { bucket, permission: read | readwrite | fullaccess, prefix? }')
+    }
+    const checked: Grant = { bucket: grant.bucket, permission: grant.permission as Permission }
+    if (grant.bucket === '') {
+      if (grant.permission !== 'fullaccess' || grant.prefix !== undefined) {
+        throw new SpaceboxError('InvalidArgument', 'The grant on every bucket (bucket "") must be fullaccess, without a prefix')
+      }
+    } else {
+      try {
+        assertBucketName(grant.bucket)
+      } catch {
+        throw new SpaceboxError('InvalidArgument', `A grant names an invalid bucket: ${JSON.stringify(grant.bucket)}`)
+      }
+    }
+    if (grant.prefix !== undefined && grant.prefix !== '') {
+      if (typeof grant.prefix !== 'string' || Buffer.byteLength(grant.prefix) > MAX_KEY_BYTES) {
+        throw new SpaceboxError('InvalidArgument', 'A grant prefix is a string of up to 1024 bytes')
+      }
+      checked.prefix = grant.prefix
+    }
+    out.push(checked)
+  }
+  if (out.some(g => g.bucket === '') && out.length > 1) {
+    throw new SpaceboxError('InvalidArgument', 'Full access to every bucket is a single grant and cannot be mixed with scoped grants')
+  }
+  return out
+}
+
+function applyLimits (record: AccessKeyRecord, options: { expiresAt?: Date | string | number | null, rateLimit?: number | null }): void {
+  if (options.expiresAt === null) delete record.expiresAt
+  else if (options.expiresAt !== undefined) {
+    const at = new Date(options.expiresAt).getTime()
+    if (Number.isNaN(at)) throw new SpaceboxError('InvalidArgument', 'expiresAt must be a date')
+    record.expiresAt = at
+  }
+  if (options.rateLimit === null) delete record.rateLimit
+  else if (options.rateLimit !== undefined) {
+    if (typeof options.rateLimit !== 'number' || !(options.rateLimit > 0) || !Number.isFinite(options.rateLimit)) {
+      throw new SpaceboxError('InvalidArgument', 'rateLimit is a positive number of requests per second')
+    }
+    record.rateLimit = options.rateLimit
+  }
+}

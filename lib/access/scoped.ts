@@ -1,0 +1,189 @@
+import { SpaceboxError } from '../errors.js'
+import type { Spacebox } from '../store.js'
+import type {
+  BucketInfo, Body, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CopyObjectOptions, CopyObjectResult,
+  CreateMultipartUploadOptions, DeleteObjectsResult, GetObjectOptions, GetObjectResult, ListMultipartUploadsOptions,
+  ListMultipartUploadsResult, ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ListPartsOptions,
+  ListPartsResult, MultipartUpload, ObjectInfo, ObjectSummary, PutObjectOptions, PutObjectResult, ReadConditions,
+  UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult
+} from '../types.js'
+import type { AccessKeys } from './keys.js'
+import { authorize, listingScope, reachable, type Action } from './policy.js'
+
+/** Listing calls that take a scope, which only the store can hand out. */
+export interface ScopedListing {
+  listObjectsV2: (bucket: string, options: ListObjectsV2Options, scope: string) => Promise<ListObjectsV2Result>
+  listObjects: (bucket: string, options: ListObjectsOptions, scope: string) => Promise<ListObjectsResult>
+  listAll: (bucket: string, options: { prefix?: string, startAfter?: string }, scope: string) => AsyncGenerator<ObjectSummary>
+}
+
+type Check = [Action, string, string?]
+
+/**
+ * The store as one access key sees it: the same bucket and object API, with every call checked
+ * against the key's grants before it touches data, counted in the key's usage and rate limit.
+ * The key is looked up on every call, so a revoke, disable, expiry or regenerate applies at once.
+ */
+export class ScopedSpacebox {
+  readonly accessKeyId: string
+  readonly #box: Spacebox
+  readonly #keys: AccessKeys
+  readonly #generation: number | undefined
+  readonly #listing: ScopedListing
+
+  /** `generation`: the secret generation the caller proved; a regenerate ends this view. */
+  constructor (box: Spacebox, keys: AccessKeys, accessKeyId: string, generation: number | undefined, listing: ScopedListing) {
+    this.accessKeyId = accessKeyId
+    this.#box = box
+    this.#keys = keys
+    this.#generation = generation
+    this.#listing = listing
+  }
+
+  async listBuckets (): Promise<BucketInfo[]> {
+    const record = this.#enter('ListBuckets', [])
+    const visible = reachable(record.grants)
+    const buckets = (await this.#box.listBuckets()).filter(b => visible === 'all' || visible.has(b.name))
+    this.#count('ListBuckets')
+    return buckets
+  }
+
+  async createBucket (name: string, options?: { region?: string }): Promise<BucketInfo> {
+    return await this.#call('CreateBucket', [['admin', name]], async () => await this.#box.createBucket(name, options))
+  }
+
+  async headBucket (name: string): Promise<BucketInfo> {
+    return await this.#call('HeadBucket', [['read', name]], async () => await this.#box.headBucket(name))
+  }
+
+  async deleteBucket (name: string): Promise<void> {
+    await this.#call('DeleteBucket', [['admin', name]], async () => { await this.#box.deleteBucket(name) })
+  }
+
+  async putObject (bucket: string, key: string, body: Body, options?: PutObjectOptions): Promise<PutObjectResult> {
+    this.#enter('PutObject', [['write', bucket, key]])
+    const result = await this.#box.putObject(bucket, key, body, options)
+    this.#count('PutObject', result.size)
+    return result
+  }
+
+  async getObject (bucket: string, key: string, options?: GetObjectOptions): Promise<GetObjectResult> {
+    this.#enter('GetObject', [['read', bucket, key]])
+    const result = await this.#box.getObject(bucket, key, options)
+    this.#count('GetObject', 0, result.range === undefined ? result.info.size : result.range.end - result.range.start + 1)
+    return result
+  }
+
+  async headObject (bucket: string, key: string, options?: ReadConditions): Promise<ObjectInfo> {
+    return await this.#call('HeadObject', [['read', bucket, key]], async () => await this.#box.headObject(bucket, key, options))
+  }
+
+  async deleteObject (bucket: string, key: string): Promise<void> {
+    await this.#call('DeleteObject', [['write', bucket, key]], async () => { await this.#box.deleteObject(bucket, key) })
+  }
+
+  /** Keys the grants do not cover get an AccessDenied entry each; the others are deleted. */
+  async deleteObjects (bucket: string, keys: string[]): Promise<DeleteObjectsResult> {
+    const record = this.#enter('DeleteObjects', [['read', bucket]])
+    const allowed = keys.filter(key => authorize(record.grants, 'write', bucket, key).allowed)
+    const result = await this.#box.deleteObjects(bucket, allowed)
+    for (const key of keys) {
+      if (!allowed.includes(key)) result.errors.push({ key, code: 'AccessDenied', message: 'Access Denied' })
+    }
+    this.#count('DeleteObjects')
+    return result
+  }
+
+  async copyObject (srcBucket: string, srcKey: string, dstBucket: string, dstKey: string, options?: CopyObjectOptions): Promise<CopyObjectResult> {
+    return await this.#call('CopyObject', [['read', srcBucket, srcKey], ['write', dstBucket, dstKey]],
+      async () => await this.#box.copyObject(srcBucket, srcKey, dstBucket, dstKey, options))
+  }
+
+  /** A listing reaching past a prefix-scoped grant is clipped to it. */
+  async listObjectsV2 (bucket: string, options: ListObjectsV2Options = {}): Promise<ListObjectsV2Result> {
+    const scope = this.#scope('ListObjectsV2', bucket, options.prefix)
+    return await this.#call('ListObjectsV2', [], async () => await this.#listing.listObjectsV2(bucket, options, scope))
+  }
+
+  async listObjects (bucket: string, options: ListObjectsOptions = {}): Promise<ListObjectsResult> {
+    const scope = this.#scope('ListObjects', bucket, options.prefix)
+    return await this.#call('ListObjects', [], async () => await this.#listing.listObjects(bucket, options, scope))
+  }
+
+  async * listAll (bucket: string, options: { prefix?: string, startAfter?: string } = {}): AsyncGenerator<ObjectSummary> {
+    const scope = this.#scope('ListObjectsV2', bucket, options.prefix)
+    yield * this.#listing.listAll(bucket, options, scope)
+  }
+
+  async createMultipartUpload (bucket: string, key: string, options?: CreateMultipartUploadOptions): Promise<MultipartUpload> {
+    return await this.#call('CreateMultipartUpload', [['write', bucket, key]], async () => await this.#box.createMultipartUpload(bucket, key, options))
+  }
+
+  async uploadPart (bucket: string, key: string, uploadId: string, partNumber: number, body: Body, options?: UploadPartOptions): Promise<UploadPartResult> {
+    this.#enter('UploadPart', [['write', bucket, key]])
+    const result = await this.#box.uploadPart(bucket, key, uploadId, partNumber, body, options)
+    this.#count('UploadPart', result.size)
+    return result
+  }
+
+  async uploadPartCopy (bucket: string, key: string, uploadId: string, partNumber: number, srcBucket: string, srcKey: string, options?: UploadPartCopyOptions): Promise<UploadPartCopyResult> {
+    return await this.#call('UploadPartCopy', [['read', srcBucket, srcKey], ['write', bucket, key]],
+      async () => await this.#box.uploadPartCopy(bucket, key, uploadId, partNumber, srcBucket, srcKey, options))
+  }
+
+  async completeMultipartUpload (bucket: string, key: string, uploadId: string, parts: CompletedPart[], options?: CompleteMultipartUploadOptions): Promise<CompleteMultipartUploadResult> {
+    return await this.#call('CompleteMultipartUpload', [['write', bucket, key]], async () => await this.#box.completeMultipartUpload(bucket, key, uploadId, parts, options))
+  }
+
+  async abortMultipartUpload (bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.#call('AbortMultipartUpload', [['write', bucket, key]], async () => { await this.#box.abortMultipartUpload(bucket, key, uploadId) })
+  }
+
+  async listParts (bucket: string, key: string, uploadId: string, options?: ListPartsOptions): Promise<ListPartsResult> {
+    return await this.#call('ListParts', [['read', bucket, key]], async () => await this.#box.listParts(bucket, key, uploadId, options))
+  }
+
+  /** Uploads of a prefix-scoped key are listed under its granted prefix. */
+  async listMultipartUploads (bucket: string, options: ListMultipartUploadsOptions = {}): Promise<ListMultipartUploadsResult> {
+    const scope = this.#scope('ListMultipartUploads', bucket, options.prefix)
+    const scoped = scope === '' ? options : { ...options, prefix: scope }
+    return await this.#call('ListMultipartUploads', [], async () => await this.#box.listMultipartUploads(bucket, scoped))
+  }
+
+  async #call<T> (operation: string, checks: Check[], fn: () => Promise<T>): Promise<T> {
+    this.#enter(operation, checks)
+    const result = await fn()
+    this.#count(operation)
+    return result
+  }
+
+  /** The key's record if it may make this request: live, current, within its rate, granted. */
+  #enter (operation: string, checks: Check[]): ReturnType<AccessKeys['live']> {
+    const record = this.#keys.live(this.accessKeyId)
+    if (this.#generation !== undefined && record.generation !== this.#generation) {
+      throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
+    }
+    this.#keys.usage.take(record.id, record.rateLimit)
+    for (const [action, bucket, key] of checks) {
+      const decision = authorize(record.grants, action, bucket, key)
+      if (!decision.allowed) this.#deny(operation, decision.reason, bucket, key)
+    }
+    return record
+  }
+
+  #scope (operation: string, bucket: string, prefix: string | undefined): string {
+    const record = this.#enter(operation, [])
+    const decision = listingScope(record.grants, bucket, typeof prefix === 'string' ? prefix : '')
+    if (!decision.allowed) this.#deny(operation, decision.reason, bucket, undefined)
+    return decision.scope
+  }
+
+  #deny (operation: string, reason: string, bucket: string, key: string | undefined): never {
+    this.#keys.usage.denied(this.accessKeyId, operation, reason)
+    throw new SpaceboxError('AccessDenied', 'Access Denied', { bucket, key })
+  }
+
+  #count (operation: string, bytesIn = 0, bytesOut = 0): void {
+    this.#keys.usage.count(this.accessKeyId, operation, bytesIn, bytesOut)
+  }
+}

@@ -1,0 +1,28 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { SpaceboxError } from '../errors.js'
+
+const NONCE = 12
+const TAG = 16
+
+/** AES-256-GCM with a fresh random nonce: nonce | tag | ciphertext. `aad` binds where it belongs. */
+export function seal (key: Buffer, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+  const nonce = randomBytes(NONCE)
+  const cipher = createCipheriv('aes-256-gcm', key, nonce)
+  cipher.setAAD(aad)
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()])
+  return Buffer.concat([nonce, cipher.getAuthTag(), body])
+}
+
+/** Open what `seal` made with the same key and `aad`; any alteration is an InternalError. */
+export function unseal (key: Buffer, sealed: Uint8Array, aad: Uint8Array): Buffer {
+  try {
+    if (sealed.length < NONCE + TAG) throw new Error('too short')
+    const data = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength)
+    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, NONCE))
+    decipher.setAAD(aad)
+    decipher.setAuthTag(data.subarray(NONCE, NONCE + TAG))
+    return Buffer.concat([decipher.update(data.subarray(NONCE + TAG)), decipher.final()])
+  } catch (err) {
+    throw new SpaceboxError('InternalError', 'Integrity check failed: encrypted data was altered or belongs elsewhere', { cause: err })
+  }
+}
