@@ -9,6 +9,8 @@ export interface Context {
   db: AnyLevel
   sub: Sublevels
   locks: KeyedLock
+  /** The database can read synchronously (abstract-level's getSync). */
+  syncReads: boolean
   chunkSize: number
   inlineThreshold: number
   maxObjectSize: number

@@ -114,6 +114,7 @@ export class Spacebox {
         db,
         sub,
         locks: new KeyedLock(),
+        syncReads: (db.supports as { getSync?: boolean }).getSync === true,
         chunkSize: settings.chunkSize,
         inlineThreshold: settings.inlineThreshold,
         maxObjectSize: settings.maxObjectSize,

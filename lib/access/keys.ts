@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { constantTimeEqual } from '../internal/secrets.js'
 import { SpaceboxError } from '../errors.js'
 import type { Context } from '../context.js'
 import { seal, unseal } from '../crypto/aead.js'
@@ -151,10 +152,7 @@ export class AccessKeys {
   /** Check a secret in constant time; returns the generation it belongs to. SignatureDoesNotMatch. */
   authenticate (id: string, secretAccessKey: string): number {
     const { secret, generation } = this.secretOf(id)
-    const expected = Buffer.from(secret)
-    const given = Buffer.from(typeof secretAccessKey === 'string' ? secretAccessKey : '')
-    const same = given.length === expected.length ? timingSafeEqual(given, expected) : !timingSafeEqual(expected, expected)
-    if (!same) throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
+    if (!constantTimeEqual(typeof secretAccessKey === 'string' ? secretAccessKey : '', secret)) throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
     return generation
   }
 

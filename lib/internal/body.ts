@@ -1,10 +1,6 @@
-/** The pieces of a body, whatever form the caller gave it in. */
-export async function * bodyPieces (body: Uint8Array | string | AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
-  if (typeof body === 'string') {
-    yield Buffer.from(body)
-  } else if (body instanceof Uint8Array) {
-    yield body
-  } else if (body !== null && typeof body === 'object' && Symbol.asyncIterator in body) {
+/** The pieces of a streamed body, as bytes. */
+export async function * bodyPieces (body: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
+  if (body !== null && typeof body === 'object' && Symbol.asyncIterator in body) {
     for await (const piece of body) {
       if (typeof piece === 'string') yield Buffer.from(piece)
       else if (piece instanceof Uint8Array) yield piece

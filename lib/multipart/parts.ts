@@ -11,7 +11,7 @@ import { assertWriteConditions, checkReadConditions, copySourceConditions } from
 import { checksumPlan, objectFields } from '../objects/fields.js'
 import { noSuchKey } from '../objects/get.js'
 import { chunkDeletes, readHead } from '../objects/heads.js'
-import { openBody } from '../objects/reader.js'
+import { storedBody } from '../objects/reader.js'
 import { receive, type Received } from '../objects/receive.js'
 
 export const MAX_PART_NUMBER = 10_000
@@ -104,7 +104,7 @@ export async function uploadPartCopy (ctx: Context, buckets: Buckets, bucketName
     if ((range === undefined ? stored.head.size : range.end - range.start + 1) > ctx.maxObjectSize) {
       throw new SpaceboxError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size', where)
     }
-    body = openBody(ctx, stored, range, snapshot)
+    body = storedBody(ctx, stored, range, snapshot)
   } catch (err) {
     await snapshot.close()
     throw err

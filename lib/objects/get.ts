@@ -6,7 +6,7 @@ import { checkReadConditions } from './conditions.js'
 import { toInfo } from './fields.js'
 import { readHead, type StoredObject } from './heads.js'
 import { resolveRange } from './range.js'
-import { openBody } from './reader.js'
+import { bytesBody, damaged, oneChunk, openBody, readChunk } from './reader.js'
 
 export function noSuchKey (bucket: string, key: string): SpaceboxError {
   return new SpaceboxError('NoSuchKey', 'The specified key does not exist.', { bucket, key })
@@ -25,26 +25,43 @@ export async function headObject (ctx: Context, buckets: Buckets, bucket: string
 }
 
 /**
- * An inline object is answered from its record alone. A chunked one is read again under a
- * snapshot, which the body then streams from: the record and every chunk come from one
- * instant, whatever commits while the body is read.
+ * Bytes that sit in one place (inline, or one chunk, as every object up to the chunk size) are
+ * read with one more get, no snapshot: if the chunk is gone, the object was replaced meanwhile and
+ * is read again. Bytes across chunks stream from a snapshot taken before the record is read
+ * again, so the record and every chunk come from one instant, whatever commits meanwhile.
  */
 export async function getObject (ctx: Context, buckets: Buckets, bucket: string, key: string, options: GetObjectOptions): Promise<GetObjectResult> {
   const bucketId = buckets.get(bucket).record.id
-  let stored = await storedObject(ctx, bucketId, bucket, key)
-  const snapshot = stored.inline === undefined ? ctx.db.snapshot() : undefined
-  try {
-    if (snapshot !== undefined) {
+  const where = { bucket, key }
+  for (let stored = await storedObject(ctx, bucketId, bucket, key); ;) {
+    checkReadConditions(stored.head, options, where)
+    const range = resolveRange(options.range, stored.head.size, where)
+    const result = { info: toInfo(bucket, key, stored.head), ...(range === undefined ? {} : { range }) }
+    const start = range?.start ?? 0
+    const end = range?.end ?? stored.head.size - 1
+    if (stored.inline !== undefined) return { ...result, body: bytesBody(stored.inline.subarray(start, end + 1)) }
+    const one = oneChunk(stored.head.segments ?? [], start, end)
+    if (one !== undefined) {
+      const chunk = await readChunk(ctx, one.segment, one.index)
+      if (chunk !== undefined) return { ...result, body: bytesBody(chunk.subarray(one.from, one.to)) }
+      const again = await storedObject(ctx, bucketId, bucket, key)
+      if (again.head.segments?.some(s => s.id === one.segment.id) === true) throw damaged(one.segment, one.index)
+      stored = again
+      continue
+    }
+    const snapshot = ctx.db.snapshot()
+    try {
       const again = await readHead(ctx, bucketId, key, snapshot)
       if (again === undefined) throw noSuchKey(bucket, key)
-      stored = again
+      if (again.head.segments?.[0]?.id !== stored.head.segments?.[0]?.id) {
+        await snapshot.close()
+        stored = again
+        continue
+      }
+      return { ...result, body: openBody(ctx, again, range, snapshot) }
+    } catch (err) {
+      await snapshot.close()
+      throw err
     }
-    checkReadConditions(stored.head, options, { bucket, key })
-    const range = resolveRange(options.range, stored.head.size, { bucket, key })
-    const body = openBody(ctx, stored, range, snapshot)
-    return { info: toInfo(bucket, key, stored.head), body, ...(range === undefined ? {} : { range }) }
-  } catch (err) {
-    await snapshot?.close()
-    throw err
   }
 }

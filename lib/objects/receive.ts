@@ -26,7 +26,11 @@ export async function receive (ctx: Context, body: Body, checks: BodyChecks, alg
   const writer = new SegmentWriter(ctx, digests, ctx.maxObjectSize, inline)
   const discard = async (): Promise<void> => { await writer.discard().catch(() => {}) }
   try {
-    for await (const piece of bodyPieces(body)) await writer.write(piece)
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      await writer.write(typeof body === 'string' ? Buffer.from(body) : body) // no async iteration for bytes in hand
+    } else {
+      for await (const piece of bodyPieces(body)) await writer.write(piece)
+    }
     const written = await writer.end()
     const { md5, checksums } = digests.digest()
     if (checks.contentLength !== undefined && written.size !== checks.contentLength) {
