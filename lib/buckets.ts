@@ -1,9 +1,11 @@
 import { SpaceboxError } from './errors.js'
 import { objectPrefixRange, uploadPrefixRange } from './schema/keys.js'
-import type { BucketRecord } from './schema/records.js'
+import type { BucketEncryption, BucketRecord } from './schema/records.js'
 import type { Context } from './context.js'
-import type { BucketInfo } from './types.js'
+import type { BatchOp } from './objects/heads.js'
+import type { BucketEncryptionConfig, BucketInfo } from './types.js'
 import { newId } from './internal/ids.js'
+import { BucketKeys } from './crypto/bucket-keys.js'
 
 interface BucketState {
   record: BucketRecord
@@ -22,9 +24,12 @@ interface BucketState {
 export class Buckets {
   readonly #ctx: Context
   readonly #byName = new Map<string, BucketState>()
+  /** The buckets' encryption keys. */
+  readonly keys: BucketKeys
 
   private constructor (ctx: Context) {
     this.#ctx = ctx
+    this.keys = new BucketKeys(ctx, this)
   }
 
   static async load (ctx: Context): Promise<Buckets> {
@@ -81,6 +86,45 @@ export class Buckets {
         state.deleting = undefined
         settle(deleted)
       }
+    })
+  }
+
+  /** The bucket's default encryption; ServerSideEncryptionConfigurationNotFoundError if none. */
+  encryption (name: string): BucketEncryptionConfig {
+    const config = this.get(name).record.encryption
+    if (config === undefined) {
+      throw new SpaceboxError('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', { bucket: name })
+    }
+    return { ...config }
+  }
+
+  /** Set (or, with undefined, remove) the default encryption of new objects; existing ones keep theirs. */
+  async setEncryption (name: string, config: BucketEncryptionConfig | undefined): Promise<void> {
+    let checked: BucketEncryption | undefined
+    if (config !== undefined) {
+      if (config === null || typeof config !== 'object' || (config.algorithm !== 'AES256' && config.algorithm !== 'aws:kms')) {
+        throw new SpaceboxError('InvalidArgument', 'The encryption algorithm must be AES256 or aws:kms', { bucket: name })
+      }
+      if (config.masterKeyId !== undefined && (config.algorithm !== 'aws:kms' || typeof config.masterKeyId !== 'string')) {
+        throw new SpaceboxError('InvalidArgument', 'A master key id goes with aws:kms only', { bucket: name })
+      }
+      checked = { algorithm: config.algorithm, bucketKeyEnabled: config.bucketKeyEnabled === true }
+      if (config.masterKeyId !== undefined) checked.masterKeyId = config.masterKeyId
+    }
+    await this.update(this.get(name), record => {
+      if (checked === undefined) delete record.encryption
+      else record.encryption = checked
+    })
+  }
+
+  /** Change a bucket's record (its settings), with `extra` operations in the same batch. */
+  async update (state: BucketState, edit: (record: BucketRecord) => void, extra: BatchOp[] = []): Promise<void> {
+    await this.#ctx.locks.run(`bucket\0${state.record.name}`, async () => {
+      if (this.#byName.get(state.record.name) !== state) throw noSuchBucket(state.record.name)
+      const record = structuredClone(state.record)
+      edit(record)
+      await this.#ctx.db.batch([...extra, { type: 'put', sublevel: this.#ctx.sub.buckets, key: record.name, value: record }], this.#ctx.write)
+      state.record = record
     })
   }
 

@@ -27,6 +27,10 @@ export interface Context {
   provider: KeyProvider
   /** Seals access-key secrets (crypto/keyring.ts). */
   keyring: Buffer
+  /** Bucket keys live longer than this (ms) are replaced for new objects. */
+  bucketKeyTtl: number
+  /** The clock of bucket-key expiry (injectable for tests). */
+  now: () => number
 }
 
 export type WriteOptions = AbstractBatchOptions<unknown, unknown> & AbstractPutOptions<unknown, unknown> & AbstractDelOptions<unknown>

@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'SignatureDoesNotMatch'
   | 'AccessDenied'
   | 'SlowDown'
+  | 'ServerSideEncryptionConfigurationNotFoundError'
 
 export interface ErrorDetails {
   bucket?: string | undefined

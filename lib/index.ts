@@ -5,3 +5,4 @@ export { authorize, listingScope, type Action, type Decision } from './access/po
 export { LocalKeyProvider, type DataKey, type KeyContext } from './crypto/provider.js'
 export { SpaceboxError, isSpaceboxError, type ErrorCode } from './errors.js'
 export type * from './types.js'
+export type { RotationResult } from './crypto/rotate.js'

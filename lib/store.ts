@@ -7,6 +7,7 @@ import { loadIdentity, readFormat, sweep, writeFormat } from './schema/format.js
 import { resolveProvider } from './crypto/resolve.js'
 import { countingProvider } from './crypto/provider.js'
 import { openKeyring } from './crypto/keyring.js'
+import { rotateMasterKey, type RotationResult } from './crypto/rotate.js'
 import { Buckets } from './buckets.js'
 import type { Context, WriteOptions } from './context.js'
 import { KeyedLock } from './internal/lock.js'
@@ -16,10 +17,10 @@ import { getObject, headObject } from './objects/get.js'
 import { copyObject } from './objects/copy.js'
 import { deleteObject, deleteObjects, MAX_DELETE_KEYS } from './objects/delete.js'
 import type {
-  CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CreateMultipartUploadOptions,
+  BucketEncryptionConfig, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CreateMultipartUploadOptions,
   ListMultipartUploadsOptions, ListMultipartUploadsResult, ListPartsOptions, ListPartsResult, MultipartUpload,
   UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult,
-  BucketInfo, Body, CopyObjectOptions, CopyObjectResult, DeleteObjectsResult, GetObjectOptions, GetObjectResult,
+  BucketInfo, Body, CustomerKey, CopyObjectOptions, CopyObjectResult, DeleteObjectsResult, GetObjectOptions, GetObjectResult,
   ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ObjectInfo, ObjectSummary,
   OpenOptions, PutObjectOptions, PutObjectResult, ReadConditions, StoreStats, StoreStatus
 } from './types.js'
@@ -35,6 +36,8 @@ const defaultOptions = Object.freeze({
   inlineThreshold: 4 * 1024,
   maxObjectSize: 5 * 1024 ** 3,
   minPartSize: 5 * 1024 ** 2,
+  bucketKeyTtl: 24 * 3600 * 1000,
+  clock: Date.now,
   region: 'us-east-1',
   sync: false
 })
@@ -78,6 +81,7 @@ export class Spacebox {
     }
     if (!Number.isSafeInteger(settings.maxObjectSize) || settings.maxObjectSize < 0) throw new RangeError('maxObjectSize must be a positive integer')
     if (!Number.isSafeInteger(settings.minPartSize) || settings.minPartSize < 0) throw new RangeError('minPartSize must be a positive integer')
+    if (!(settings.bucketKeyTtl > 0)) throw new RangeError('bucketKeyTtl must be a positive number of milliseconds')
     if (!REGION.test(settings.region)) throw new RangeError('region must be a region name such as us-east-1')
 
     let db: AnyLevel
@@ -125,7 +129,9 @@ export class Spacebox {
         owner: { id: identity.ownerId, displayName: 'spacebox' },
         stats,
         provider,
-        keyring
+        keyring,
+        bucketKeyTtl: settings.bucketKeyTtl,
+        now: settings.clock
       }
       return new Spacebox(ctx, await Buckets.load(ctx), await AccessKeys.load(ctx), ownsDb)
     } catch (err) {
@@ -201,7 +207,7 @@ export class Spacebox {
   }
 
   /** An object's info. NoSuchBucket, NoSuchKey, PreconditionFailed, NotModified. */
-  async headObject (bucket: string, key: string, options: ReadConditions = {}): Promise<ObjectInfo> {
+  async headObject (bucket: string, key: string, options: ReadConditions & { customerKey?: CustomerKey } = {}): Promise<ObjectInfo> {
     this.#assertObject(bucket, key)
     return await this.#run(async () => await headObject(this.#ctx, this.#buckets, bucket, key, options))
   }
@@ -232,6 +238,43 @@ export class Spacebox {
     this.#assertObject(srcBucket, srcKey)
     this.#assertObject(dstBucket, dstKey)
     return await this.#run(async () => await copyObject(this.#ctx, this.#buckets, srcBucket, srcKey, dstBucket, dstKey, options))
+  }
+
+  /**
+   * Encrypt new objects of a bucket by default: `{ algorithm: 'AES256' | 'aws:kms', masterKeyId?,
+   * bucketKeyEnabled? }`. Objects already stored keep their encryption. NoSuchBucket, InvalidArgument.
+   */
+  async putBucketEncryption (bucket: string, config: BucketEncryptionConfig): Promise<void> {
+    this.#assertBucket(bucket)
+    await this.#run(async () => { await this.#buckets.setEncryption(bucket, config) })
+  }
+
+  /** A bucket's default encryption. NoSuchBucket, ServerSideEncryptionConfigurationNotFoundError. */
+  async getBucketEncryption (bucket: string): Promise<BucketEncryptionConfig> {
+    this.#assertBucket(bucket)
+    return this.#buckets.encryption(bucket)
+  }
+
+  /** Stop encrypting new objects by default. NoSuchBucket. */
+  async deleteBucketEncryption (bucket: string): Promise<void> {
+    this.#assertBucket(bucket)
+    await this.#run(async () => { await this.#buckets.setEncryption(bucket, undefined) })
+  }
+
+  /** Start a new bucket key now; objects under older bucket keys stay readable. NoSuchBucket. */
+  async rotateBucketKey (bucket: string): Promise<void> {
+    this.#assertBucket(bucket)
+    await this.#run(async () => { await this.#buckets.keys.rotate(this.#buckets.get(bucket)) })
+  }
+
+  /**
+   * Re-wrap every stored key (the keyring, bucket keys, objects' own data keys) under master key
+   * `masterKeyId`, or the provider's current one, so an old master key can be retired. No object is
+   * re-encrypted. Needs a provider with `encrypt` (the local one has it). InvalidMasterKey.
+   */
+  async rotateMasterKey (masterKeyId?: string): Promise<RotationResult> {
+    this.#assertOpen()
+    return await this.#run(async () => await rotateMasterKey(this.#ctx, masterKeyId))
   }
 
   /**

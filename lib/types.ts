@@ -34,6 +34,10 @@ export interface OpenOptions {
   keyProvider?: KeyProvider
   /** A 256-bit master key for the local provider: 32 bytes, or their base64 or hex. */
   masterKey?: Buffer | string
+  /** How long a bucket key serves new objects before a new one is made, in ms. Default 24 h. */
+  bucketKeyTtl?: number
+  /** The clock bucket-key expiry follows (ms since the epoch). Default Date.now; tests inject one. */
+  clock?: () => number
   /** fsync every commit: survives power loss, not only a process crash. Default false. */
   sync?: boolean
 }
@@ -69,7 +73,24 @@ export interface WriteConditions {
   ifMatch?: string
 }
 
-export interface PutObjectOptions extends ObjectHeaders, WriteConditions {
+/** A customer-provided key (SSE-C): 32 bytes (or their base64), and optionally their base64 MD5. */
+export interface CustomerKey {
+  key: Buffer | string
+  md5?: string
+}
+
+/** Encryption of the object written; absent, the bucket's default applies. */
+export interface EncryptionOptions {
+  serverSideEncryption?: 'AES256' | 'aws:kms'
+  /** aws:kms only: which master key of the provider wraps the object's (or bucket's) key. */
+  masterKeyId?: string
+  /** Derive the object's key from the bucket key: no provider call per object. */
+  bucketKeyEnabled?: boolean
+  /** SSE-C: encrypt under this key; every read must bring it. */
+  customerKey?: CustomerKey
+}
+
+export interface PutObjectOptions extends ObjectHeaders, WriteConditions, EncryptionOptions {
   /** Base64 MD5 the body must have (BadDigest; InvalidDigest if malformed). */
   contentMD5?: string
   /** Checksums the body must have, base64 as S3 sends them (BadDigest). They are stored. */
@@ -80,7 +101,7 @@ export interface PutObjectOptions extends ObjectHeaders, WriteConditions {
   contentLength?: number
 }
 
-export interface PutObjectResult {
+export interface PutObjectResult extends EncryptionInfo {
   /** Quoted, as S3 sends it. */
   etag: string
   size: number
@@ -88,7 +109,16 @@ export interface PutObjectResult {
   checksums: Checksums
 }
 
-export interface ObjectInfo {
+/** How an object is encrypted at rest, as S3 reports it; nothing for plaintext objects. */
+export interface EncryptionInfo {
+  /** 'AES256' for SSE-S3 and SSE-C, 'aws:kms' for SSE-KMS. */
+  serverSideEncryption?: 'AES256' | 'aws:kms'
+  masterKeyId?: string
+  bucketKeyEnabled?: boolean
+  customerKeyMD5?: string
+}
+
+export interface ObjectInfo extends EncryptionInfo {
   bucket: string
   key: string
   size: number
@@ -121,6 +151,8 @@ export interface ByteRange {
 }
 
 export interface GetObjectOptions extends ReadConditions {
+  /** The key an SSE-C object was stored with. */
+  customerKey?: CustomerKey
   /**
    * One byte range: an HTTP Range value (`bytes=0-99`, `bytes=100-`, `bytes=-100`) or offsets.
    * Unsatisfiable: InvalidRange. A value S3 would not understand (several ranges, another unit) is
@@ -137,7 +169,9 @@ export interface GetObjectResult {
   range?: ByteRange
 }
 
-export interface CopyObjectOptions extends ObjectHeaders, WriteConditions {
+export interface CopyObjectOptions extends ObjectHeaders, WriteConditions, EncryptionOptions {
+  /** The key an SSE-C source was stored with. */
+  sourceCustomerKey?: CustomerKey
   /** COPY (default) keeps the source's headers and metadata; REPLACE takes them from these options. */
   metadataDirective?: 'COPY' | 'REPLACE'
   sourceIfMatch?: string
@@ -146,7 +180,7 @@ export interface CopyObjectOptions extends ObjectHeaders, WriteConditions {
   sourceIfUnmodifiedSince?: Date | string
 }
 
-export interface CopyObjectResult {
+export interface CopyObjectResult extends EncryptionInfo {
   etag: string
   lastModified: Date
   checksums: Checksums
@@ -227,7 +261,7 @@ export interface StoreStats {
   decrypt: number
 }
 
-export interface CreateMultipartUploadOptions extends ObjectHeaders {
+export interface CreateMultipartUploadOptions extends ObjectHeaders, EncryptionOptions {
   /** Every part gets this checksum, and the completed object the combined one. */
   checksumAlgorithm?: ChecksumAlgorithm
   /** COMPOSITE (default; checksum of the part checksums, `-N`) or FULL_OBJECT (CRC32/CRC32C only). */
@@ -236,7 +270,7 @@ export interface CreateMultipartUploadOptions extends ObjectHeaders {
   ifNoneMatch?: string
 }
 
-export interface MultipartUpload {
+export interface MultipartUpload extends EncryptionInfo {
   bucket: string
   key: string
   uploadId: string
@@ -244,7 +278,7 @@ export interface MultipartUpload {
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
 }
 
-export type UploadPartOptions = Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'checksumAlgorithm' | 'contentLength'>
+export type UploadPartOptions = Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'checksumAlgorithm' | 'contentLength' | 'customerKey'>
 
 export interface UploadPartResult {
   /** Quoted hex MD5 of the part. */
@@ -254,6 +288,9 @@ export interface UploadPartResult {
 }
 
 export interface UploadPartCopyOptions {
+  /** The upload's SSE-C key, and the source's. */
+  customerKey?: CustomerKey
+  sourceCustomerKey?: CustomerKey
   /** `bytes=first-last` of the source, both bounds required; default the whole source. */
   range?: string
   sourceIfMatch?: string
@@ -278,7 +315,7 @@ export interface CompletedPart {
 
 export type CompleteMultipartUploadOptions = WriteConditions
 
-export interface CompleteMultipartUploadResult {
+export interface CompleteMultipartUploadResult extends EncryptionInfo {
   bucket: string
   key: string
   /** S3's multipart ETag: the MD5 of the parts' binary MD5s, then `-N`. */
@@ -405,4 +442,11 @@ export interface KeyUsage {
   /** Refused requests, and the last one's reason (for the owner's eyes only). */
   denied: number
   lastDenied?: { at: Date, operation: string, reason: string }
+}
+
+export interface BucketEncryptionConfig {
+  algorithm: 'AES256' | 'aws:kms'
+  /** aws:kms only. */
+  masterKeyId?: string
+  bucketKeyEnabled?: boolean
 }

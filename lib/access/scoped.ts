@@ -1,7 +1,7 @@
 import { SpaceboxError } from '../errors.js'
 import type { Spacebox } from '../store.js'
 import type {
-  BucketInfo, Body, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CopyObjectOptions, CopyObjectResult,
+  BucketEncryptionConfig, BucketInfo, Body, CustomerKey, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CopyObjectOptions, CopyObjectResult,
   CreateMultipartUploadOptions, DeleteObjectsResult, GetObjectOptions, GetObjectResult, ListMultipartUploadsOptions,
   ListMultipartUploadsResult, ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ListPartsOptions,
   ListPartsResult, MultipartUpload, ObjectInfo, ObjectSummary, PutObjectOptions, PutObjectResult, ReadConditions,
@@ -60,6 +60,18 @@ export class ScopedSpacebox {
     await this.#call('DeleteBucket', [['admin', name]], async () => { await this.#box.deleteBucket(name) })
   }
 
+  async putBucketEncryption (bucket: string, config: BucketEncryptionConfig): Promise<void> {
+    await this.#call('PutBucketEncryption', [['admin', bucket]], async () => { await this.#box.putBucketEncryption(bucket, config) })
+  }
+
+  async getBucketEncryption (bucket: string): Promise<BucketEncryptionConfig> {
+    return await this.#call('GetBucketEncryption', [['admin', bucket]], async () => await this.#box.getBucketEncryption(bucket))
+  }
+
+  async deleteBucketEncryption (bucket: string): Promise<void> {
+    await this.#call('DeleteBucketEncryption', [['admin', bucket]], async () => { await this.#box.deleteBucketEncryption(bucket) })
+  }
+
   async putObject (bucket: string, key: string, body: Body, options?: PutObjectOptions): Promise<PutObjectResult> {
     this.#enter('PutObject', [['write', bucket, key]])
     const result = await this.#box.putObject(bucket, key, body, options)
@@ -74,7 +86,7 @@ export class ScopedSpacebox {
     return result
   }
 
-  async headObject (bucket: string, key: string, options?: ReadConditions): Promise<ObjectInfo> {
+  async headObject (bucket: string, key: string, options?: ReadConditions & { customerKey?: CustomerKey }): Promise<ObjectInfo> {
     return await this.#call('HeadObject', [['read', bucket, key]], async () => await this.#box.headObject(bucket, key, options))
   }
 

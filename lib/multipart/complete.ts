@@ -8,6 +8,7 @@ import type { Checksums, CompleteMultipartUploadOptions, CompleteMultipartUpload
 import { multipartChecksum } from '../internal/checksums.js'
 import { assertWriteConditions, bareEtag } from '../objects/conditions.js'
 import { chunkDeletes, commitHead, type BatchOp } from '../objects/heads.js'
+import { encryptionInfo } from '../objects/fields.js'
 import { assertPartNumber, readParts, readUpload, uploadLock } from './parts.js'
 
 /**
@@ -64,7 +65,8 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
       headers: upload.headers,
       metadata: upload.metadata,
       checksums,
-      segments: chosen.map(record => record.segment)
+      segments: chosen.map(record => record.segment),
+      ...(upload.enc === undefined ? {} : { enc: upload.enc })
     }
     const listed = new Set(chosen)
     const extra: BatchOp[] = [
@@ -75,7 +77,7 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
     if (conditions.ifNoneMatch === undefined && upload.ifNoneMatch !== undefined) conditions.ifNoneMatch = upload.ifNoneMatch
     await commitHead(ctx, buckets, bucket, key, head, undefined, conditions, extra)
     const result: CompleteMultipartUploadResult = {
-      bucket: bucketName, key, etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums }
+      bucket: bucketName, key, etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums }, ...encryptionInfo(upload.enc)
     }
     if (upload.checksumType !== undefined && Object.keys(checksums).length > 0) result.checksumType = upload.checksumType
     return result

@@ -4,15 +4,17 @@ import type { PartRecord, UploadRecord } from '../schema/records.js'
 import type { Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
 import type {
-  Body, CreateMultipartUploadOptions, MultipartUpload, UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult
+  Body, CreateMultipartUploadOptions, CustomerKey, MultipartUpload, UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult
 } from '../types.js'
 import { newId } from '../internal/ids.js'
 import { assertWriteConditions, checkReadConditions, copySourceConditions } from '../objects/conditions.js'
-import { checksumPlan, objectFields } from '../objects/fields.js'
+import { checksumPlan, encryptionInfo, objectFields } from '../objects/fields.js'
 import { noSuchKey } from '../objects/get.js'
 import { chunkDeletes, readHead } from '../objects/heads.js'
 import { storedBody } from '../objects/reader.js'
 import { receive, type Received } from '../objects/receive.js'
+import { cipherOf, encryptionFor } from '../crypto/encryption.js'
+import type { ObjectCipher } from '../crypto/object-cipher.js'
 
 export const MAX_PART_NUMBER = 10_000
 const UPLOAD_ID = /^[0-9a-f]{24}$/
@@ -61,8 +63,9 @@ export async function createMultipartUpload (ctx: Context, buckets: Buckets, buc
     (type === 'FULL_OBJECT' && algorithm !== 'CRC32' && algorithm !== 'CRC32C'))) {
     throw new SpaceboxError('InvalidRequest', 'The checksum type needs a checksum algorithm; FULL_OBJECT is only for CRC32 and CRC32C', where)
   }
-  const record: UploadRecord = { v: 1, id: newId(), key, initiated: Date.now(), ...fields }
-  const upload: MultipartUpload = { bucket: bucketName, key, uploadId: record.id }
+  const { enc } = await encryptionFor(ctx, buckets.keys, bucket, options, where)
+  const record: UploadRecord = { v: 1, id: newId(), key, initiated: Date.now(), ...fields, ...(enc === undefined ? {} : { enc }) }
+  const upload: MultipartUpload = { bucket: bucketName, key, uploadId: record.id, ...encryptionInfo(enc) }
   if (algorithm !== undefined && type !== undefined) {
     record.checksumAlgorithm = upload.checksumAlgorithm = algorithm
     record.checksumType = upload.checksumType = type
@@ -81,7 +84,8 @@ export async function uploadPart (ctx: Context, buckets: Buckets, bucketName: st
   const upload = await readUpload(ctx, bucket.record.id, where, uploadId)
   const algorithms = checksumPlan(options.checksums, options.checksumAlgorithm, options.contentMD5, where)
   if (upload.checksumAlgorithm !== undefined) algorithms.push(upload.checksumAlgorithm)
-  const received = await receive(ctx, body, options, algorithms, where, false)
+  const cipher = await uploadCipher(ctx, buckets, bucket.record.id, upload, options.customerKey, where)
+  const received = await receive(ctx, body, options, algorithms, where, false, cipher)
   const part = await commitPart(ctx, bucket.record.id, where, upload.id, partNumber, received)
   return { etag: `"${part.etag}"`, size: part.size, checksums: { ...part.checksums } }
 }
@@ -104,14 +108,21 @@ export async function uploadPartCopy (ctx: Context, buckets: Buckets, bucketName
     if ((range === undefined ? stored.head.size : range.end - range.start + 1) > ctx.maxObjectSize) {
       throw new SpaceboxError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size', where)
     }
-    body = storedBody(ctx, stored, range, snapshot)
+    const sourceCipher = stored.head.enc === undefined ? undefined : await cipherOf(ctx, buckets.keys, source.record.id, stored.head.enc, options.sourceCustomerKey, { bucket: srcBucket, key: srcKey })
+    body = storedBody(ctx, stored, range, snapshot, sourceCipher)
   } catch (err) {
     await snapshot.close()
     throw err
   }
-  const received = await receive(ctx, body, {}, upload.checksumAlgorithm === undefined ? [] : [upload.checksumAlgorithm], where, false)
+  const cipher = await uploadCipher(ctx, buckets, bucket.record.id, upload, options.customerKey, where)
+  const received = await receive(ctx, body, {}, upload.checksumAlgorithm === undefined ? [] : [upload.checksumAlgorithm], where, false, cipher)
   const part = await commitPart(ctx, bucket.record.id, where, upload.id, partNumber, received)
   return { etag: `"${part.etag}"`, lastModified: new Date(part.modified), checksums: { ...part.checksums } }
+}
+
+/** The cipher parts of an encrypted upload are sealed with (an SSE-C upload needs its key on every part). */
+async function uploadCipher (ctx: Context, buckets: Buckets, bucketId: string, upload: UploadRecord, customerKey: CustomerKey | undefined, where: Where): Promise<ObjectCipher | undefined> {
+  return upload.enc === undefined ? undefined : await cipherOf(ctx, buckets.keys, bucketId, upload.enc, customerKey, where)
 }
 
 const COPY_RANGE = /^bytes=(\d+)-(\d+)$/

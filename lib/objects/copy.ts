@@ -8,7 +8,11 @@ import type { Buckets } from '../buckets.js'
 import type { CopyObjectOptions, CopyObjectResult } from '../types.js'
 import { newId } from '../internal/ids.js'
 import { assertWriteConditions, checkReadConditions, copySourceConditions } from './conditions.js'
-import { objectFields } from './fields.js'
+import { encryptionInfo, objectFields } from './fields.js'
+import { receive } from './receive.js'
+import { storedBody } from './reader.js'
+import { cipherOf, encryptionFor } from '../crypto/encryption.js'
+import type { ChecksumAlgorithm } from '../internal/checksums.js'
 import { noSuchKey } from './get.js'
 import { commitHead, readHead } from './heads.js'
 import { discardSegment } from './writer.js'
@@ -16,9 +20,11 @@ import { discardSegment } from './writer.js'
 const COPY_BATCH_BYTES = 4 * 1024 * 1024
 
 /**
- * Server-side copy. The source is read under one snapshot; its chunks are copied row by row in
- * LevelDB batches, never re-hashed: the ETag carries over. Only a multipart source is hashed on
- * the way, because a copy is a single-part object and its ETag is the MD5 of its bytes.
+ * Server-side copy. The source is read under one snapshot. Between plaintext objects its chunks
+ * are copied row by row in LevelDB batches, never re-hashed: the ETag carries over (only a
+ * multipart source is hashed on the way, as a copy is a single-part object whose ETag is the MD5 of
+ * its bytes). Where either side is encrypted, the bytes are opened and sealed again, so a copy in
+ * place re-encrypts an object under the bucket's current scheme.
  */
 export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: string, srcKey: string,
   dstBucket: string, dstKey: string, options: CopyObjectOptions): Promise<CopyObjectResult> {
@@ -31,7 +37,8 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
   }
   assertWriteConditions(options, where)
   const replaced = directive === 'REPLACE' ? objectFields(options, where) : undefined
-  if (src === dst && srcKey === dstKey && replaced === undefined) {
+  const reencrypt = options.serverSideEncryption !== undefined || options.customerKey !== undefined || options.bucketKeyEnabled !== undefined
+  if (src === dst && srcKey === dstKey && replaced === undefined && !reencrypt) {
     throw new SpaceboxError('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.', where)
   }
   const snapshot = ctx.db.snapshot()
@@ -44,6 +51,28 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
     if (source.size > ctx.maxObjectSize) {
       throw new SpaceboxError('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source', where)
     }
+    const fields = replaced ?? { contentType: source.contentType, headers: source.headers, metadata: source.metadata }
+    const { cipher, enc } = await encryptionFor(ctx, buckets.keys, dst, options, where)
+    if (source.enc !== undefined || cipher !== undefined) {
+      // Encrypted on either side: the bytes pass through, opened and sealed again.
+      const sourceCipher = source.enc === undefined ? undefined : await cipherOf(ctx, buckets.keys, src.record.id, source.enc, options.sourceCustomerKey, { bucket: srcBucket, key: srcKey })
+      const multipart = source.etag.includes('-')
+      const body = storedBody(ctx, stored, undefined, snapshot, sourceCipher)
+      const received = await receive(ctx, body, {}, multipart ? [] : Object.keys(source.checksums) as ChecksumAlgorithm[], where, true, cipher)
+      const { written } = received
+      const head: ObjectHead = {
+        v: 1, etag: received.md5.toString('hex'), size: written.size, modified: Date.now(), ...fields, checksums: received.checksums,
+        ...(written.segment === undefined ? {} : { segments: [written.segment] }),
+        ...(enc === undefined ? {} : { enc })
+      }
+      try {
+        await commitHead(ctx, buckets, dst, dstKey, head, written.inline, options)
+      } catch (err) {
+        await received.discard()
+        throw err
+      }
+      return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc) }
+    }
     const multipart = source.etag.includes('-')
     const md5 = multipart ? createHash('md5') : undefined
     for (const segment of source.segments ?? []) copied.push(await copySegment(ctx, segment, snapshot, md5))
@@ -52,7 +81,7 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
       etag: md5 === undefined ? source.etag : md5.digest('hex'),
       size: source.size,
       modified: Date.now(),
-      ...(replaced ?? { contentType: source.contentType, headers: source.headers, metadata: source.metadata }),
+      ...fields,
       // A multipart object's checksums are composites of its parts; they do not describe a copy.
       checksums: multipart ? {} : source.checksums,
       ...(source.segments === undefined ? {} : { segments: copied })

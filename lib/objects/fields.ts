@@ -2,8 +2,8 @@ import { extname } from 'node:path/posix'
 import mime from 'mime-types'
 import { SpaceboxError } from '../errors.js'
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Checksums } from '../internal/checksums.js'
-import type { ObjectHead, StoredHeaders } from '../schema/records.js'
-import type { ObjectHeaders, ObjectInfo } from '../types.js'
+import type { ObjectEncryption, ObjectHead, StoredHeaders } from '../schema/records.js'
+import type { EncryptionInfo, ObjectHeaders, ObjectInfo } from '../types.js'
 import { assertHeaderValue, normalizeMetadata } from '../validate.js'
 
 type Where = { bucket: string, key: string }
@@ -80,6 +80,7 @@ export function verifyDigests (md5: Buffer, computed: Checksums, contentMD5: str
 
 export function toInfo (bucket: string, key: string, head: ObjectHead): ObjectInfo {
   return {
+    ...encryptionInfo(head.enc),
     bucket,
     key,
     size: head.size,
@@ -91,4 +92,13 @@ export function toInfo (bucket: string, key: string, head: ObjectHead): ObjectIn
     checksums: { ...head.checksums },
     storageClass: 'STANDARD'
   }
+}
+
+/** How an object is encrypted, in S3's terms. */
+export function encryptionInfo (enc: ObjectEncryption | undefined): EncryptionInfo {
+  if (enc === undefined) return {}
+  if (enc.alg === 'SSE-C') return { serverSideEncryption: 'AES256', customerKeyMD5: enc.customerKeyMD5 as string }
+  const info: EncryptionInfo = { serverSideEncryption: enc.alg, bucketKeyEnabled: enc.bucketKeyId !== undefined }
+  if (enc.alg === 'aws:kms' && enc.masterKeyId !== undefined) info.masterKeyId = enc.masterKeyId
+  return info
 }

@@ -1,12 +1,13 @@
 import { SpaceboxError } from '../errors.js'
 import type { Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
-import type { GetObjectOptions, GetObjectResult, ObjectInfo, ReadConditions } from '../types.js'
+import type { CustomerKey, GetObjectOptions, GetObjectResult, ObjectInfo, ReadConditions } from '../types.js'
 import { checkReadConditions } from './conditions.js'
 import { toInfo } from './fields.js'
 import { readHead, type StoredObject } from './heads.js'
 import { resolveRange } from './range.js'
-import { bytesBody, damaged, oneChunk, openBody, readChunk } from './reader.js'
+import { bytesBody, damaged, inlineBytes, oneChunk, openBody, readChunk } from './reader.js'
+import { cipherOf } from '../crypto/encryption.js'
 
 export function noSuchKey (bucket: string, key: string): SpaceboxError {
   return new SpaceboxError('NoSuchKey', 'The specified key does not exist.', { bucket, key })
@@ -18,8 +19,11 @@ async function storedObject (ctx: Context, bucketId: string, bucket: string, key
   return stored
 }
 
-export async function headObject (ctx: Context, buckets: Buckets, bucket: string, key: string, options: ReadConditions): Promise<ObjectInfo> {
-  const { head } = await storedObject(ctx, buckets.get(bucket).record.id, bucket, key)
+/** SSE-C objects answer HEAD only to the holder of their key, as S3. */
+export async function headObject (ctx: Context, buckets: Buckets, bucket: string, key: string, options: ReadConditions & { customerKey?: CustomerKey }): Promise<ObjectInfo> {
+  const bucketId = buckets.get(bucket).record.id
+  const { head } = await storedObject(ctx, bucketId, bucket, key)
+  if (head.enc?.alg === 'SSE-C') await cipherOf(ctx, buckets.keys, bucketId, head.enc, options.customerKey, { bucket, key })
   checkReadConditions(head, options, { bucket, key })
   return toInfo(bucket, key, head)
 }
@@ -39,10 +43,11 @@ export async function getObject (ctx: Context, buckets: Buckets, bucket: string,
     const result = { info: toInfo(bucket, key, stored.head), ...(range === undefined ? {} : { range }) }
     const start = range?.start ?? 0
     const end = range?.end ?? stored.head.size - 1
-    if (stored.inline !== undefined) return { ...result, body: bytesBody(stored.inline.subarray(start, end + 1)) }
+    const cipher = stored.head.enc === undefined ? undefined : await cipherOf(ctx, buckets.keys, bucketId, stored.head.enc, options.customerKey, where)
+    if (stored.inline !== undefined) return { ...result, body: bytesBody(inlineBytes(stored.inline, cipher).subarray(start, end + 1)) }
     const one = oneChunk(stored.head.segments ?? [], start, end)
     if (one !== undefined) {
-      const chunk = await readChunk(ctx, one.segment, one.index)
+      const chunk = await readChunk(ctx, one.segment, one.index, cipher)
       if (chunk !== undefined) return { ...result, body: bytesBody(chunk.subarray(one.from, one.to)) }
       const again = await storedObject(ctx, bucketId, bucket, key)
       if (again.head.segments?.some(s => s.id === one.segment.id) === true) throw damaged(one.segment, one.index)
@@ -58,7 +63,7 @@ export async function getObject (ctx: Context, buckets: Buckets, bucket: string,
         stored = again
         continue
       }
-      return { ...result, body: openBody(ctx, again, range, snapshot) }
+      return { ...result, body: openBody(ctx, again, range, snapshot, cipher) }
     } catch (err) {
       await snapshot.close()
       throw err

@@ -41,7 +41,8 @@ export function chunkDeletes (ctx: Context, segments: Segment[] | undefined): Ba
   return ops
 }
 
-function lockName (bucketId: string, key: string): string {
+/** The lock every change of one object's record holds. */
+export function objectLock (bucketId: string, key: string): string {
   return `object\0${bucketId}\0${key}`
 }
 
@@ -53,7 +54,7 @@ function lockName (bucketId: string, key: string): string {
 export async function commitHead (ctx: Context, buckets: Buckets, bucket: BucketState, key: string,
   head: ObjectHead, inline: Buffer | undefined, conditions: WriteConditions, extra: BatchOp[] = []): Promise<ObjectHead | undefined> {
   const bucketId = bucket.record.id
-  return await buckets.commit(bucket, async () => await ctx.locks.run(lockName(bucketId, key), async () => {
+  return await buckets.commit(bucket, async () => await ctx.locks.run(objectLock(bucketId, key), async () => {
     const current = await readHead(ctx, bucketId, key)
     checkWriteConditions(current?.head, conditions, { bucket: bucket.record.name, key })
     const encoded = encodeHead(head, inline)
@@ -69,7 +70,7 @@ export async function commitHead (ctx: Context, buckets: Buckets, bucket: Bucket
 
 /** Delete the object at `key` with its chunks. Returns whether there was one. */
 export async function deleteHead (ctx: Context, bucketId: string, key: string): Promise<boolean> {
-  return await ctx.locks.run(lockName(bucketId, key), async () => {
+  return await ctx.locks.run(objectLock(bucketId, key), async () => {
     const current = await readHead(ctx, bucketId, key)
     if (current === undefined) return false
     const ops: BatchOp[] = [{ type: 'del', sublevel: ctx.sub.objects, key: objectKey(bucketId, key) }, ...chunkDeletes(ctx, current.head.segments)]

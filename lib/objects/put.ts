@@ -3,7 +3,8 @@ import type { Buckets } from '../buckets.js'
 import type { ObjectHead } from '../schema/records.js'
 import type { Body, PutObjectOptions, PutObjectResult } from '../types.js'
 import { assertWriteConditions, checkWriteConditions } from './conditions.js'
-import { checksumPlan, objectFields } from './fields.js'
+import { checksumPlan, encryptionInfo, objectFields } from './fields.js'
+import { encryptionFor } from '../crypto/encryption.js'
 import { commitHead, readHead } from './heads.js'
 import { receive } from './receive.js'
 
@@ -21,7 +22,8 @@ export async function putObject (ctx: Context, buckets: Buckets, bucketName: str
     // Fail before reading the body; the commit checks again under the object's lock.
     checkWriteConditions((await readHead(ctx, bucket.record.id, key))?.head, options, where)
   }
-  const received = await receive(ctx, body, options, algorithms, where)
+  const { cipher, enc } = await encryptionFor(ctx, buckets.keys, bucket, options, where)
+  const received = await receive(ctx, body, options, algorithms, where, true, cipher)
   const { written, md5, checksums } = received
   const head: ObjectHead = {
     v: 1,
@@ -30,7 +32,8 @@ export async function putObject (ctx: Context, buckets: Buckets, bucketName: str
     modified: Date.now(),
     ...fields,
     checksums,
-    ...(written.segment === undefined ? {} : { segments: [written.segment] })
+    ...(written.segment === undefined ? {} : { segments: [written.segment] }),
+    ...(enc === undefined ? {} : { enc })
   }
   try {
     await commitHead(ctx, buckets, bucket, key, head, written.inline, options)
@@ -38,5 +41,5 @@ export async function putObject (ctx: Context, buckets: Buckets, bucketName: str
     await received.discard()
     throw err
   }
-  return { etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums } }
+  return { etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums }, ...encryptionInfo(enc) }
 }

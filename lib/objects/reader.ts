@@ -6,25 +6,31 @@ import type { Segment } from '../schema/records.js'
 import type { Context } from '../context.js'
 import type { ByteRange } from '../types.js'
 import type { StoredObject } from './heads.js'
+import type { ObjectCipher } from '../crypto/object-cipher.js'
 
 /**
  * A Readable of bytes `range` (inclusive) of a chunked object, read through `snapshot`, taken
  * when the record was read, so an overwrite that commits meanwhile cannot tear the stream. The
  * snapshot is released when the stream closes, however it ends.
  */
-export function openBody (ctx: Context, stored: StoredObject, range: ByteRange | undefined, snapshot: AbstractSnapshot): Readable {
+export function openBody (ctx: Context, stored: StoredObject, range: ByteRange | undefined, snapshot: AbstractSnapshot, cipher: ObjectCipher | undefined): Readable {
   const start = range?.start ?? 0
   const end = range?.end ?? stored.head.size - 1
-  const body = Readable.from(readSegments(ctx, stored.head.segments ?? [], start, end, snapshot), { objectMode: false })
+  const body = Readable.from(readSegments(ctx, stored.head.segments ?? [], start, end, snapshot, cipher), { objectMode: false })
   body.once('close', () => { snapshot.close().catch(() => {}) })
   return body
 }
 
 /** The bytes `range` of any stored object, read under `snapshot` (released here if not needed). */
-export function storedBody (ctx: Context, stored: StoredObject, range: ByteRange | undefined, snapshot: AbstractSnapshot): Readable {
-  if (stored.inline === undefined) return openBody(ctx, stored, range, snapshot)
+export function storedBody (ctx: Context, stored: StoredObject, range: ByteRange | undefined, snapshot: AbstractSnapshot, cipher: ObjectCipher | undefined): Readable {
+  if (stored.inline === undefined) return openBody(ctx, stored, range, snapshot, cipher)
   snapshot.close().catch(() => {})
-  return bytesBody(stored.inline.subarray(range?.start ?? 0, (range?.end ?? stored.head.size - 1) + 1))
+  return bytesBody(inlineBytes(stored.inline, cipher).subarray(range?.start ?? 0, (range?.end ?? stored.head.size - 1) + 1))
+}
+
+/** The plaintext of inline bytes. */
+export function inlineBytes (inline: Buffer, cipher: ObjectCipher | undefined): Buffer {
+  return cipher === undefined ? inline : cipher.openInline(inline)
 }
 
 /** A Readable of bytes already in hand: far cheaper to make than Readable.from. */
@@ -52,18 +58,24 @@ export function oneChunk (segments: Segment[], start: number, end: number): { se
 }
 
 /** One chunk, checked for its expected size; undefined if it is not there. */
-export async function readChunk (ctx: Context, segment: Segment, index: number): Promise<Buffer | undefined> {
-  const chunk = await ctx.sub.chunks.get(chunkKey(segment.id, index))
-  if (chunk !== undefined && chunk.length !== Math.min(segment.chunkSize, segment.size - index * segment.chunkSize)) throw damaged(segment, index)
+export async function readChunk (ctx: Context, segment: Segment, index: number, cipher: ObjectCipher | undefined): Promise<Buffer | undefined> {
+  const stored = await ctx.sub.chunks.get(chunkKey(segment.id, index))
+  return stored === undefined ? undefined : plainChunk(segment, index, stored, cipher)
+}
+
+/** A stored chunk opened (if sealed) and checked for its expected size. */
+function plainChunk (segment: Segment, index: number, stored: Buffer, cipher: ObjectCipher | undefined): Buffer {
+  const chunk = cipher === undefined ? stored : cipher.openChunk(segment.id, index, stored)
+  if (chunk.length !== Math.min(segment.chunkSize, segment.size - index * segment.chunkSize)) throw damaged(segment, index)
   return chunk
 }
 
-async function * readSegments (ctx: Context, segments: Segment[], start: number, end: number, snapshot: AbstractSnapshot): AsyncGenerator<Buffer> {
+async function * readSegments (ctx: Context, segments: Segment[], start: number, end: number, snapshot: AbstractSnapshot, cipher: ObjectCipher | undefined): AsyncGenerator<Buffer> {
   let base = 0
   for (const segment of segments) {
     const segmentEnd = base + segment.size
     if (segmentEnd > start && base <= end) {
-      yield * readSegment(ctx, segment, Math.max(start, base) - base, Math.min(end + 1, segmentEnd) - base, snapshot)
+      yield * readSegment(ctx, segment, Math.max(start, base) - base, Math.min(end + 1, segmentEnd) - base, snapshot, cipher)
     }
     base = segmentEnd
     if (base > end) break
@@ -71,17 +83,17 @@ async function * readSegments (ctx: Context, segments: Segment[], start: number,
 }
 
 /** Bytes [from, to) of one segment, reading only the chunks they fall in. */
-async function * readSegment (ctx: Context, segment: Segment, from: number, to: number, snapshot: AbstractSnapshot): AsyncGenerator<Buffer> {
+async function * readSegment (ctx: Context, segment: Segment, from: number, to: number, snapshot: AbstractSnapshot, cipher: ObjectCipher | undefined): AsyncGenerator<Buffer> {
   const { chunkSize } = segment
   const first = Math.floor(from / chunkSize)
   const last = Math.floor((to - 1) / chunkSize)
   // The limit spares the iterator one read past the last chunk.
   const options = { gte: chunkKey(segment.id, first), lte: chunkKey(segment.id, last), limit: last - first + 1, snapshot }
   let index = first
-  for await (const [key, chunk] of ctx.sub.chunks.iterator(options)) {
+  for await (const [key, stored] of ctx.sub.chunks.iterator(options)) {
     const offset = index * chunkSize
-    const expected = Math.min(chunkSize, segment.size - offset)
-    if (key !== chunkKey(segment.id, index) || chunk.length !== expected) throw damaged(segment, index)
+    if (key !== chunkKey(segment.id, index)) throw damaged(segment, index)
+    const chunk = plainChunk(segment, index, stored, cipher)
     const sliceStart = Math.max(from - offset, 0)
     const sliceEnd = Math.min(to - offset, chunk.length)
     yield sliceStart === 0 && sliceEnd === chunk.length ? chunk : chunk.subarray(sliceStart, sliceEnd)

@@ -5,6 +5,7 @@ import { bodyPieces } from '../internal/body.js'
 import { Digests, type ChecksumAlgorithm, type Checksums } from '../internal/checksums.js'
 import { verifyDigests } from './fields.js'
 import { SegmentWriter, type Written } from './writer.js'
+import type { ObjectCipher } from '../crypto/object-cipher.js'
 
 export type BodyChecks = Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'contentLength'>
 
@@ -21,9 +22,9 @@ export interface Received {
  * caller declared (length, Content-MD5, checksums). On any failure nothing is left stored.
  */
 export async function receive (ctx: Context, body: Body, checks: BodyChecks, algorithms: ChecksumAlgorithm[],
-  where: { bucket: string, key: string }, inline = true): Promise<Received> {
+  where: { bucket: string, key: string }, inline = true, cipher?: ObjectCipher): Promise<Received> {
   const digests = new Digests(algorithms)
-  const writer = new SegmentWriter(ctx, digests, ctx.maxObjectSize, inline)
+  const writer = new SegmentWriter(ctx, digests, ctx.maxObjectSize, inline, cipher)
   const discard = async (): Promise<void> => { await writer.discard().catch(() => {}) }
   try {
     if (typeof body === 'string' || body instanceof Uint8Array) {

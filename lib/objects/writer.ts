@@ -4,6 +4,7 @@ import type { Segment } from '../schema/records.js'
 import type { Context } from '../context.js'
 import type { Digests } from '../internal/checksums.js'
 import { newId } from '../internal/ids.js'
+import type { ObjectCipher } from '../crypto/object-cipher.js'
 
 /** Where a written body ended up: inline bytes, or one segment of chunks. */
 export type Written = { size: number, inline: Buffer, segment?: undefined } | { size: number, inline?: undefined, segment: Segment }
@@ -20,6 +21,7 @@ export class SegmentWriter {
   readonly #digests: Digests
   readonly #limit: number
   readonly #inline: boolean
+  readonly #cipher: ObjectCipher | undefined
   #pieces: Uint8Array[] = []
   #buffered = 0
   #size = 0
@@ -28,12 +30,16 @@ export class SegmentWriter {
   #inflight: Promise<void> | undefined
   #failure: unknown
 
-  /** `inline: false` always yields a segment (multipart parts, whose chunks outlive their record). */
-  constructor (ctx: Context, digests: Digests, limit: number, inline = true) {
+  /**
+   * `inline: false` always yields a segment (multipart parts, whose chunks outlive their record).
+   * With a `cipher`, what is stored is sealed; what is hashed is the plaintext.
+   */
+  constructor (ctx: Context, digests: Digests, limit: number, inline = true, cipher?: ObjectCipher) {
     this.#ctx = ctx
     this.#digests = digests
     this.#limit = limit
     this.#inline = inline
+    this.#cipher = cipher
   }
 
   async write (data: Uint8Array): Promise<void> {
@@ -54,7 +60,8 @@ export class SegmentWriter {
   /** Store what is left and return where the body is. */
   async end (): Promise<Written> {
     if (this.#inline && this.#segmentId === undefined && this.#size <= this.#ctx.inlineThreshold) {
-      return { size: this.#size, inline: this.#take(this.#buffered) }
+      const bytes = this.#take(this.#buffered)
+      return { size: this.#size, inline: this.#cipher === undefined ? bytes : this.#cipher.sealInline(bytes) }
     }
     if (this.#buffered > 0) await this.#flush(this.#take(this.#buffered))
     await this.#settle()
@@ -103,16 +110,15 @@ export class SegmentWriter {
     await this.#settle()
     const { chunks, pending } = this.#ctx.sub
     const index = this.#index++
-    let write: Promise<void>
-    if (this.#segmentId === undefined) {
-      const id = this.#segmentId = newId()
-      write = this.#ctx.db.batch([
+    const first = this.#segmentId === undefined
+    const id = this.#segmentId ??= newId()
+    const stored = this.#cipher === undefined ? chunk : this.#cipher.sealChunk(id, index, chunk)
+    const write = first
+      ? this.#ctx.db.batch([
         { type: 'put', sublevel: pending, key: id, value: String(Date.now()) },
-        { type: 'put', sublevel: chunks, key: chunkKey(id, index), value: chunk }
+        { type: 'put', sublevel: chunks, key: chunkKey(id, index), value: stored }
       ])
-    } else {
-      write = chunks.put(chunkKey(this.#segmentId, index), chunk)
-    }
+      : chunks.put(chunkKey(id, index), stored)
     this.#inflight = write.catch(err => { this.#failure = err })
   }
 

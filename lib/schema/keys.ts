@@ -18,6 +18,7 @@
  * | `parts`   | uploadId (24) + part number (5 digits)       | PartRecord (JSON)                  |
  * | `akeys`   | access key id                                | AccessKeyRecord (JSON)             |
  * | `usage`   | access key id                                | UsageRecord (JSON)                 |
+ * | `bkeys`   | bucketId (24) + bucket key id (24)           | BucketKeyRecord (JSON)             |
  *
  * Object keys are arbitrary UTF-8, so no in-band separator could be trusted after them: ids are
  * fixed width instead, and `objects` uses binary keys so that byte order (S3's listing order) is
@@ -43,6 +44,7 @@ export interface Sublevels {
   parts: Sublevel<string, unknown>
   akeys: Sublevel<string, unknown>
   usage: Sublevel<string, unknown>
+  bkeys: Sublevel<string, unknown>
 }
 
 export function openSublevels (db: AnyLevel): Sublevels {
@@ -55,7 +57,8 @@ export function openSublevels (db: AnyLevel): Sublevels {
     uploads: db.sublevel<Buffer, unknown>('uploads', { keyEncoding: 'buffer', valueEncoding: 'json' }),
     parts: db.sublevel<string, unknown>('parts', { valueEncoding: 'json' }),
     akeys: db.sublevel<string, unknown>('akeys', { valueEncoding: 'json' }),
-    usage: db.sublevel<string, unknown>('usage', { valueEncoding: 'json' })
+    usage: db.sublevel<string, unknown>('usage', { valueEncoding: 'json' }),
+    bkeys: db.sublevel<string, unknown>('bkeys', { valueEncoding: 'json' })
   }
 }
 

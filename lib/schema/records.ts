@@ -30,6 +30,41 @@ export interface BucketRecord {
   name: string
   created: number
   region: string
+  /** Default encryption of new objects (PutBucketEncryption). */
+  encryption?: BucketEncryption
+  /** The bucket key new objects derive their keys from, while it is fresh. */
+  bucketKey?: { id: string, created: number, masterKeyId: string }
+}
+
+export interface BucketEncryption {
+  algorithm: 'AES256' | 'aws:kms'
+  masterKeyId?: string
+  bucketKeyEnabled: boolean
+}
+
+/** A bucket key, wrapped by the key provider (base64); kept while any object may need it. */
+export interface BucketKeyRecord {
+  v: 1
+  id: string
+  wrapped: string
+  masterKeyId: string
+  created: number
+}
+
+/** How one object version is encrypted at rest; absent for plaintext objects. */
+export interface ObjectEncryption {
+  /** SSE-S3 (AES256), SSE-KMS (aws:kms) or SSE-C (a key the caller brings to every request). */
+  alg: 'AES256' | 'aws:kms' | 'SSE-C'
+  /** Unique per version: HKDF salt of a derived key, and part of every chunk's additional data. */
+  salt: string
+  masterKeyId?: string
+  /** Bucket-key mode: the object's key is derived from this bucket key. */
+  bucketKeyId?: string
+  /** Otherwise the object's own data key, wrapped by the provider (or, SSE-C, by the customer key). */
+  wrapped?: string
+  /** SSE-C: the key's MD5 (reported) and an HMAC of it under the salt (to recognise it). */
+  customerKeyMD5?: string
+  customerKeyHmac?: string
 }
 
 /** A run of chunks holding consecutive bytes of an object: one for a put, one per multipart part. */
@@ -60,6 +95,7 @@ export interface ObjectHead {
   checksums: Checksums
   /** Where the bytes are; absent when they are stored inline, after the record. */
   segments?: Segment[]
+  enc?: ObjectEncryption
 }
 
 /** Layout: u32 big-endian length of the JSON, the JSON, then the inline bytes if any. */
@@ -97,6 +133,8 @@ export interface UploadRecord {
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
   /** `'*'`: the completed object may only be created, not replace one. */
   ifNoneMatch?: string
+  /** The completed object's encryption; every part is sealed under it. */
+  enc?: ObjectEncryption
 }
 
 /** One uploaded part; its chunks become the object's when the upload completes. */
