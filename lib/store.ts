@@ -54,6 +54,7 @@ export class Spacebox {
   readonly #keys: AccessKeys
   readonly #ownsDb: boolean
   #status: StoreStatus = 'open'
+  readonly #inflight = new Set<Promise<unknown>>()
 
   private constructor (ctx: Context, buckets: Buckets, keys: AccessKeys, ownsDb: boolean) {
     this.#ctx = ctx
@@ -144,11 +145,24 @@ export class Spacebox {
     return this.#status
   }
 
-  /** Close the store (and its database, unless the caller passed it in). Idempotent. */
-  async close (): Promise<void> {
+  /**
+   * Close the store. New calls are refused at once (NotOpen); calls under way get up to
+   * `timeout` ms (default 2000) to finish, then the database closes and whatever is still running
+   * fails with a SpaceboxError. A body still being streamed out ends with an error. The database
+   * closes too, unless the caller passed it in. Closing again does nothing.
+   */
+  async close (options: { timeout?: number } = {}): Promise<void> {
     if (this.#status !== 'open') return
     this.#status = 'closing'
     try {
+      if (this.#inflight.size > 0) {
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([
+          Promise.allSettled(this.#inflight),
+          new Promise(resolve => { timer = setTimeout(resolve, options.timeout ?? 2000) })
+        ])
+        clearTimeout(timer)
+      }
       await this.#keys.usage.close()
       if (this.#ownsDb) await this.#ctx.db.close()
     } finally {
@@ -422,11 +436,16 @@ export class Spacebox {
     assertObjectKey(key, bucket)
   }
 
+  /** Run a call: counted while under way (close waits for it), its storage errors translated. */
   async #run<T> (fn: () => Promise<T>): Promise<T> {
+    const call = fn()
+    this.#inflight.add(call)
     try {
-      return await fn()
+      return await call
     } catch (err) {
       throw fromStorageError(err)
+    } finally {
+      this.#inflight.delete(call)
     }
   }
 }

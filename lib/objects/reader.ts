@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import type { AbstractSnapshot } from 'abstract-level'
-import { SpaceboxError } from '../errors.js'
+import { SpaceboxError, fromStorageError } from '../errors.js'
 import { chunkKey } from '../schema/keys.js'
 import type { Segment } from '../schema/records.js'
 import type { Context } from '../context.js'
@@ -70,15 +70,20 @@ function plainChunk (segment: Segment, index: number, stored: Buffer, cipher: Ob
   return chunk
 }
 
+/** The chunks of bytes [start, end]; a storage failure (the store closing) surfaces as a SpaceboxError. */
 async function * readSegments (ctx: Context, segments: Segment[], start: number, end: number, snapshot: AbstractSnapshot, cipher: ObjectCipher | undefined): AsyncGenerator<Buffer> {
   let base = 0
-  for (const segment of segments) {
-    const segmentEnd = base + segment.size
-    if (segmentEnd > start && base <= end) {
-      yield * readSegment(ctx, segment, Math.max(start, base) - base, Math.min(end + 1, segmentEnd) - base, snapshot, cipher)
+  try {
+    for (const segment of segments) {
+      const segmentEnd = base + segment.size
+      if (segmentEnd > start && base <= end) {
+        yield * readSegment(ctx, segment, Math.max(start, base) - base, Math.min(end + 1, segmentEnd) - base, snapshot, cipher)
+      }
+      base = segmentEnd
+      if (base > end) break
     }
-    base = segmentEnd
-    if (base > end) break
+  } catch (err) {
+    throw fromStorageError(err)
   }
 }
 
