@@ -11,7 +11,7 @@ import { rotateMasterKey, type RotationResult } from './crypto/rotate.js'
 import { Buckets } from './buckets.js'
 import type { Context, WriteOptions } from './context.js'
 import { KeyedLock } from './internal/lock.js'
-import { assertBucketName, assertObjectKey } from './validate.js'
+import { assertBucketName, assertObjectKey, optionsOf } from './validate.js'
 import { putObject } from './objects/put.js'
 import { getObject, headObject } from './objects/get.js'
 import { copyObject } from './objects/copy.js'
@@ -172,6 +172,7 @@ export class Spacebox {
 
   /** Create a bucket. InvalidBucketName, BucketAlreadyOwnedByYou. */
   async createBucket (name: string, options: { region?: string } = {}): Promise<BucketInfo> {
+    options = optionsOf(options)
     this.#assertOpen()
     assertBucketName(name)
     const region = options.region ?? this.#ctx.region
@@ -207,6 +208,7 @@ export class Spacebox {
    * BadDigest, InvalidDigest, IncompleteBody, PreconditionFailed.
    */
   async putObject (bucket: string, key: string, body: Body, options: PutObjectOptions = {}): Promise<PutObjectResult> {
+    options = optionsOf(options)
     this.#assertObject(bucket, key)
     return await this.#run(async () => await putObject(this.#ctx, this.#buckets, bucket, key, body, options))
   }
@@ -216,12 +218,14 @@ export class Spacebox {
    * NoSuchBucket, NoSuchKey, InvalidRange, PreconditionFailed, NotModified.
    */
   async getObject (bucket: string, key: string, options: GetObjectOptions = {}): Promise<GetObjectResult> {
+    options = optionsOf(options)
     this.#assertObject(bucket, key)
     return await this.#run(async () => await getObject(this.#ctx, this.#buckets, bucket, key, options))
   }
 
   /** An object's info. NoSuchBucket, NoSuchKey, PreconditionFailed, NotModified. */
   async headObject (bucket: string, key: string, options: ReadConditions & { customerKey?: CustomerKey } = {}): Promise<ObjectInfo> {
+    options = optionsOf(options)
     this.#assertObject(bucket, key)
     return await this.#run(async () => await headObject(this.#ctx, this.#buckets, bucket, key, options))
   }
@@ -249,6 +253,7 @@ export class Spacebox {
    * nothing), and the putObject codes for the destination.
    */
   async copyObject (srcBucket: string, srcKey: string, dstBucket: string, dstKey: string, options: CopyObjectOptions = {}): Promise<CopyObjectResult> {
+    options = optionsOf(options)
     this.#assertObject(srcBucket, srcKey)
     this.#assertObject(dstBucket, dstKey)
     return await this.#run(async () => await copyObject(this.#ctx, this.#buckets, srcBucket, srcKey, dstBucket, dstKey, options))
@@ -297,18 +302,21 @@ export class Spacebox {
    * forged or foreign continuation token.
    */
   async listObjectsV2 (bucket: string, options: ListObjectsV2Options = {}): Promise<ListObjectsV2Result> {
+    options = optionsOf(options)
     this.#assertBucket(bucket)
     return await this.#run(async () => await listObjectsV2(this.#ctx, this.#buckets.get(bucket), options))
   }
 
   /** One page of a bucket's objects with S3's v1 (marker) semantics. NoSuchBucket. */
   async listObjects (bucket: string, options: ListObjectsOptions = {}): Promise<ListObjectsResult> {
+    options = optionsOf(options)
     this.#assertBucket(bucket)
     return await this.#run(async () => await listObjects(this.#ctx, this.#buckets.get(bucket), options))
   }
 
   /** Every object under a prefix, in key order, fetched a page at a time. NoSuchBucket. */
   listAll (bucket: string, options: { prefix?: string, startAfter?: string } = {}): AsyncGenerator<ObjectSummary> {
+    options = optionsOf(options)
     return this.#listAll(bucket, options, '')
   }
 
@@ -326,6 +334,7 @@ export class Spacebox {
    * completed object. NoSuchBucket, InvalidArgument, MetadataTooLarge, InvalidRequest.
    */
   async createMultipartUpload (bucket: string, key: string, options: CreateMultipartUploadOptions = {}): Promise<MultipartUpload> {
+    options = optionsOf(options)
     this.#assertObject(bucket, key)
     return await this.#run(async () => await createMultipartUpload(this.#ctx, this.#buckets, bucket, key, options))
   }
@@ -335,12 +344,14 @@ export class Spacebox {
    * NoSuchUpload, InvalidArgument, and putObject's body codes (BadDigest, EntityTooLarge...).
    */
   async uploadPart (bucket: string, key: string, uploadId: string, partNumber: number, body: Body, options: UploadPartOptions = {}): Promise<UploadPartResult> {
+    options = optionsOf(options)
     this.#assertObject(bucket, key)
     return await this.#run(async () => await uploadPart(this.#ctx, this.#buckets, bucket, key, uploadId, partNumber, body, options))
   }
 
   /** A byte range (`bytes=first-last`) or the whole of an existing object as a part. NoSuchKey, PreconditionFailed, InvalidArgument. */
   async uploadPartCopy (bucket: string, key: string, uploadId: string, partNumber: number, srcBucket: string, srcKey: string, options: UploadPartCopyOptions = {}): Promise<UploadPartCopyResult> {
+    options = optionsOf(options)
     this.#assertObject(bucket, key)
     this.#assertObject(srcBucket, srcKey)
     return await this.#run(async () => await uploadPartCopy(this.#ctx, this.#buckets, bucket, key, uploadId, partNumber, srcBucket, srcKey, options))
@@ -352,6 +363,7 @@ export class Spacebox {
    * InvalidPart, EntityTooSmall, PreconditionFailed.
    */
   async completeMultipartUpload (bucket: string, key: string, uploadId: string, parts: CompletedPart[], options: CompleteMultipartUploadOptions = {}): Promise<CompleteMultipartUploadResult> {
+    options = optionsOf(options)
     this.#assertObject(bucket, key)
     return await this.#run(async () => await completeMultipartUpload(this.#ctx, this.#buckets, bucket, key, uploadId, parts, options))
   }
@@ -364,12 +376,14 @@ export class Spacebox {
 
   /** The parts of an upload, paginated by part-number marker. NoSuchUpload. */
   async listParts (bucket: string, key: string, uploadId: string, options: ListPartsOptions = {}): Promise<ListPartsResult> {
+    options = optionsOf(options)
     this.#assertObject(bucket, key)
     return await this.#run(async () => await listParts(this.#ctx, this.#buckets, bucket, key, uploadId, options))
   }
 
   /** Uploads in progress in a bucket, by key then age. NoSuchBucket. */
   async listMultipartUploads (bucket: string, options: ListMultipartUploadsOptions = {}): Promise<ListMultipartUploadsResult> {
+    options = optionsOf(options)
     this.#assertBucket(bucket)
     return await this.#run(async () => await listMultipartUploads(this.#ctx, this.#buckets, bucket, options))
   }

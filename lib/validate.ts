@@ -76,3 +76,10 @@ export function normalizeMetadata (metadata: Record<string, string> | undefined,
   }
   return out
 }
+
+/** Options as given: undefined or null mean none; anything but an object is a programming mistake. */
+export function optionsOf<T extends object> (options: T | null | undefined): T {
+  if (options === undefined || options === null) return {} as T
+  if (typeof options !== 'object') throw new TypeError('options must be an object')
+  return options
+}

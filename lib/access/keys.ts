@@ -165,6 +165,7 @@ export class AccessKeys {
   }
 
   async #change (id: string, edit: (record: AccessKeyRecord) => void): Promise<AccessKeyInfo> {
+    this.#find(id)
     return await this.#ctx.locks.run(`akey\0${id}`, async () => {
       const record = structuredClone(this.#find(id))
       edit(record)

@@ -9,6 +9,7 @@ import type {
 } from '../types.js'
 import type { AccessKeys } from './keys.js'
 import { authorize, listingScope, reachable, type Action } from './policy.js'
+import { optionsOf } from '../validate.js'
 
 /** Listing calls that take a scope, which only the store can hand out. */
 export interface ScopedListing {
@@ -113,16 +114,19 @@ export class ScopedSpacebox {
 
   /** A listing reaching past a prefix-scoped grant is clipped to it. */
   async listObjectsV2 (bucket: string, options: ListObjectsV2Options = {}): Promise<ListObjectsV2Result> {
+    options = optionsOf(options)
     const scope = this.#scope('ListObjectsV2', bucket, options.prefix)
     return await this.#call('ListObjectsV2', [], async () => await this.#listing.listObjectsV2(bucket, options, scope))
   }
 
   async listObjects (bucket: string, options: ListObjectsOptions = {}): Promise<ListObjectsResult> {
+    options = optionsOf(options)
     const scope = this.#scope('ListObjects', bucket, options.prefix)
     return await this.#call('ListObjects', [], async () => await this.#listing.listObjects(bucket, options, scope))
   }
 
   async * listAll (bucket: string, options: { prefix?: string, startAfter?: string } = {}): AsyncGenerator<ObjectSummary> {
+    options = optionsOf(options)
     const scope = this.#scope('ListObjectsV2', bucket, options.prefix)
     yield * this.#listing.listAll(bucket, options, scope)
   }
@@ -157,6 +161,7 @@ export class ScopedSpacebox {
 
   /** Uploads of a prefix-scoped key are listed under its granted prefix. */
   async listMultipartUploads (bucket: string, options: ListMultipartUploadsOptions = {}): Promise<ListMultipartUploadsResult> {
+    options = optionsOf(options)
     const scope = this.#scope('ListMultipartUploads', bucket, options.prefix)
     const scoped = scope === '' ? options : { ...options, prefix: scope }
     return await this.#call('ListMultipartUploads', [], async () => await this.#box.listMultipartUploads(bucket, scoped))
