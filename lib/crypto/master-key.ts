@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { link, open, readFile, unlink } from 'node:fs/promises'
 import { SpaceboxError } from '../errors.js'
 import { LocalKeyProvider } from './provider.js'
 
@@ -39,8 +39,29 @@ export async function keyFileProvider (location: string, storeIsNew: boolean): P
       throw new SpaceboxError('InvalidMasterKey', `The master key file ${path} is missing: without it this store's secrets and encrypted objects cannot be read`)
     }
     file = { current: 'local-1', keys: { 'local-1': randomBytes(32).toString('base64') } }
-    await writeFile(path, JSON.stringify(file, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
+    await createKeyFile(path, JSON.stringify(file, null, 2) + '\n')
   }
   const keys = Object.fromEntries(Object.entries(file.keys ?? {}).map(([id, value]) => [id, parseMasterKey(value, `master key ${id} in ${path}`)]))
   return new LocalKeyProvider(keys, file.current)
+}
+
+/**
+ * Create the key file whole or not at all: written and synced under a temporary name, then linked
+ * into place (which, unlike rename, never replaces a key file that exists). A crash at any point
+ * leaves either no key file or a complete one, never an empty one.
+ */
+async function createKeyFile (path: string, content: string): Promise<void> {
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  const handle = await open(temporary, 'wx', 0o600)
+  try {
+    await handle.writeFile(content)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  try {
+    await link(temporary, path)
+  } finally {
+    await unlink(temporary)
+  }
 }
