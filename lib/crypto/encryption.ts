@@ -32,8 +32,8 @@ function customerKeyOf (given: CustomerKey, where: Where): { key: Buffer, md5: s
  */
 export async function encryptionFor (ctx: Context, bucketKeys: BucketKeys, bucket: BucketState, options: EncryptionOptions, where: Where):
 Promise<{ cipher?: ObjectCipher, enc?: ObjectEncryption }> {
-  const salt = newId()
   if (options.customerKey !== undefined) {
+    const salt = newId()
     if (options.serverSideEncryption !== undefined) throw new SpaceboxError('InvalidArgument', 'Server-side encryption and a customer key cannot be combined', where)
     const { key, md5 } = customerKeyOf(options.customerKey, where)
     const dataKey = randomBytes(32)
@@ -46,6 +46,7 @@ Promise<{ cipher?: ObjectCipher, enc?: ObjectEncryption }> {
   const defaults = bucket.record.encryption
   const alg = options.serverSideEncryption ?? defaults?.algorithm
   if (alg === undefined) return {}
+  const salt = newId()
   if (alg !== 'AES256' && alg !== 'aws:kms') throw new SpaceboxError('InvalidArgument', 'The encryption method specified is not supported', where)
   if (options.masterKeyId !== undefined && alg !== 'aws:kms') {
     throw new SpaceboxError('InvalidArgument', 'A master key id can only be given with aws:kms', where)
