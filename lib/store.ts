@@ -88,7 +88,7 @@ export class Spacebox {
     let db: AnyLevel
     if (options.location !== undefined) {
       await mkdir(options.location, { recursive: true })
-      db = new Level(options.location)
+      db = new Level(options.location) as AnyLevel
     } else if (options.memory === true) {
       db = new MemoryLevel()
     } else {

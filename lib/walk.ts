@@ -44,34 +44,41 @@ export async function walk<T, V> (options: WalkOptions<T, V>): Promise<WalkResul
   let last: WalkResult<T>['last']
   let truncated = false
   try {
-    for (let entry = await iterator.next(); entry !== undefined; entry = await iterator.next()) {
-      stats.listRecordsRead++
-      const [key, value] = entry
-      const name = options.nameOf(key)
-      const at = delimiter === undefined ? -1 : name.indexOf(delimiter, prefix.length)
-      if (at >= 0) {
-        const commonPrefix = name.slice(0, at + (delimiter as string).length)
-        const fresh = after === undefined || compareUtf8(commonPrefix, after) > 0
-        if (fresh && items.length + commonPrefixes.length === limit) {
+    pages: for (;;) {
+      // Without a delimiter nothing is skipped: the rest of the page comes in one batch. With one,
+      // entries come singly, so that a roll-up seeks before anything under it is read.
+      const entries = delimiter === undefined
+        ? await iterator.nextv(limit + 1 - items.length)
+        : await iterator.next().then(entry => entry === undefined ? [] : [entry])
+      if (entries.length === 0) break
+      for (const [key, value] of entries) {
+        stats.listRecordsRead++
+        const name = options.nameOf(key)
+        const at = delimiter === undefined ? -1 : name.indexOf(delimiter, prefix.length)
+        if (at >= 0) {
+          const commonPrefix = name.slice(0, at + (delimiter as string).length)
+          const fresh = after === undefined || compareUtf8(commonPrefix, after) > 0
+          if (fresh && items.length + commonPrefixes.length === limit) {
+            truncated = true
+            break pages
+          }
+          if (fresh) {
+            commonPrefixes.push(commonPrefix)
+            last = { name: commonPrefix, item: undefined }
+          }
+          iterator.seek(options.seekPast(commonPrefix))
+          stats.listSeeks++
+          continue
+        }
+        const item = options.item(name, key, value)
+        if (item === undefined) continue
+        if (items.length + commonPrefixes.length === limit) {
           truncated = true
-          break
+          break pages
         }
-        if (fresh) {
-          commonPrefixes.push(commonPrefix)
-          last = { name: commonPrefix, item: undefined }
-        }
-        iterator.seek(options.seekPast(commonPrefix))
-        stats.listSeeks++
-        continue
+        items.push(item)
+        last = { name, item }
       }
-      const item = options.item(name, key, value)
-      if (item === undefined) continue
-      if (items.length + commonPrefixes.length === limit) {
-        truncated = true
-        break
-      }
-      items.push(item)
-      last = { name, item }
     }
   } finally {
     await iterator.close()

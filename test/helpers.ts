@@ -67,3 +67,22 @@ export function bytes (length: number, seed = 1): Buffer {
 export async function * pieces (source: Buffer, piece: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < source.length; i += piece) yield source.subarray(i, i + piece)
 }
+
+/**
+ * Peak RSS growth over a baseline. sample() runs a full GC every 16th call (with --expose-gc, set
+ * in the tap config), so the figure is memory the code holds, not garbage a busy machine has not
+ * collected yet.
+ */
+export function rssWatch (): { sample: () => void, growthMiB: () => number } {
+  globalThis.gc?.()
+  const baseline = process.memoryUsage().rss
+  let peak = baseline
+  let samples = 0
+  return {
+    sample () {
+      if (++samples % 16 === 0) globalThis.gc?.()
+      peak = Math.max(peak, process.memoryUsage().rss)
+    },
+    growthMiB: () => (peak - baseline) / (1024 * 1024)
+  }
+}

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { MemoryLevel } from 'memory-level'
 import { Spacebox, type SpaceboxError } from '../lib/index.js'
 import { openSublevels } from '../lib/schema/keys.js'
-import { backends, bytes, md5hex, pieces, readAll } from './helpers.js'
+import { backends, bytes, md5hex, pieces, readAll, rssWatch } from './helpers.js'
 
 const MiB = 1024 * 1024
 
@@ -284,8 +284,7 @@ t.test('a 200 MiB multipart upload checks out, ranges and all, with flat memory'
   const partSize = 8 * MiB
   const total = 200 * MiB + 12345
   const whole = createHash('md5')
-  const baseline = process.memoryUsage().rss
-  let peak = baseline
+  const memory = rssWatch()
   const { uploadId } = await box.createMultipartUpload('big', 'object')
   const parts = []
   for (let n = 1, sent = 0; sent < total; n++) {
@@ -294,13 +293,13 @@ t.test('a 200 MiB multipart upload checks out, ranges and all, with flat memory'
       for (let i = 0; i < size; i += 64 * 1024) {
         const piece = Buffer.alloc(Math.min(64 * 1024, size - i), (n * 7 + i) & 0xff)
         whole.update(piece)
+        memory.sample()
         yield piece
       }
     })()
     const { etag } = await box.uploadPart('big', 'object', uploadId, n, part)
     parts.push({ partNumber: n, etag })
     sent += size
-    peak = Math.max(peak, process.memoryUsage().rss)
   }
   const done = await box.completeMultipartUpload('big', 'object', uploadId, parts)
   t.equal(done.size, total)
@@ -308,11 +307,11 @@ t.test('a 200 MiB multipart upload checks out, ranges and all, with flat memory'
   const read = createHash('md5')
   for await (const piece of (await box.getObject('big', 'object')).body) {
     read.update(piece as Buffer)
-    peak = Math.max(peak, process.memoryUsage().rss)
+    memory.sample()
   }
   t.equal(read.digest('hex'), whole.digest('hex'))
   const range = await box.getObject('big', 'object', { range: `bytes=${partSize - 5}-${partSize + 4}` })
   t.same([...await readAll(range.body)], [...Buffer.alloc(5, (1 * 7 + partSize - 64 * 1024) & 0xff), ...Buffer.alloc(5, (2 * 7) & 0xff)], 'a range across the boundary of parts 1 and 2')
-  const growth = (peak - baseline) / MiB
+  const growth = memory.growthMiB()
   t.ok(growth < 64, `RSS grew ${growth.toFixed(1)} MiB`)
 })

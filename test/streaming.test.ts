@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
-import { backends } from './helpers.js'
+import { backends, rssWatch } from './helpers.js'
 
 const MiB = 1024 * 1024
 
@@ -40,20 +40,17 @@ t.test('memory stays flat while 256 MiB streams in and out of a disk store', asy
   const disk = backends.find(b => b.name === 'disk')!
   const box = await disk.open(t)
   await box.createBucket('big')
-  globalThis.gc?.()
-  const baseline = process.memoryUsage().rss
-  let peak = baseline
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 5)
+  const memory = rssWatch()
   const sent = createHash('md5')
-  await box.putObject('big', 'object', generate(256 * MiB, sent))
+  const source = generate(256 * MiB, sent)
+  await box.putObject('big', 'object', (async function * () { for await (const piece of source) { memory.sample(); yield piece } })())
   const received = createHash('md5')
   const { body } = await box.getObject('big', 'object')
   for await (const piece of body) {
     received.update(piece as Buffer)
-    peak = Math.max(peak, process.memoryUsage().rss)
+    memory.sample()
   }
-  clearInterval(sampler)
   t.equal(received.digest('hex'), sent.digest('hex'))
-  const growth = (peak - baseline) / MiB
+  const growth = memory.growthMiB()
   t.ok(growth < 64, `RSS grew ${growth.toFixed(1)} MiB while 256 MiB went through`)
 })
