@@ -7,10 +7,13 @@ import { Spacebox, type OpenOptions } from '../lib/index.js'
 
 type Tap = { teardown: (fn: () => unknown) => void }
 
-/** A fresh temporary directory, removed when the test ends. */
+/** A fresh temporary directory, removed when the test ends (with the key file a store there puts beside it). */
 export async function tempDir (t: Tap): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'spacebox-test-'))
-  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await rm(dir, { recursive: true, force: true })
+    await rm(`${dir}.key`, { force: true })
+  })
   return dir
 }
 
