@@ -9,7 +9,7 @@ import type { CopyObjectOptions, CopyObjectResult } from '../types.js'
 import { newId } from '../internal/ids.js'
 import { assertWriteConditions, checkReadConditions, copySourceConditions } from './conditions.js'
 import { encryptionInfo, objectFields } from './fields.js'
-import { receive } from './receive.js'
+import { commitReceived, receive } from './receive.js'
 import { storedBody } from './reader.js'
 import { cipherOf, encryptionFor } from '../crypto/encryption.js'
 import type { ChecksumAlgorithm } from '../internal/checksums.js'
@@ -59,18 +59,7 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
       const multipart = source.etag.includes('-')
       const body = storedBody(ctx, stored, undefined, snapshot, sourceCipher)
       const received = await receive(ctx, body, {}, multipart ? [] : Object.keys(source.checksums) as ChecksumAlgorithm[], where, true, cipher)
-      const { written } = received
-      const head: ObjectHead = {
-        v: 1, etag: received.md5.toString('hex'), size: written.size, modified: Date.now(), ...fields, checksums: received.checksums,
-        ...(written.segment === undefined ? {} : { segments: [written.segment] }),
-        ...(enc === undefined ? {} : { enc })
-      }
-      try {
-        await commitHead(ctx, buckets, dst, dstKey, head, written.inline, options)
-      } catch (err) {
-        await received.discard()
-        throw err
-      }
+      const head = await commitReceived(ctx, buckets, dst, dstKey, received, fields, enc, options)
       return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc) }
     }
     const multipart = source.etag.includes('-')

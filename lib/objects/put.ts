@@ -1,12 +1,11 @@
 import type { Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
-import type { ObjectHead } from '../schema/records.js'
 import type { Body, PutObjectOptions, PutObjectResult } from '../types.js'
 import { assertWriteConditions, checkWriteConditions } from './conditions.js'
 import { checksumPlan, encryptionInfo, objectFields } from './fields.js'
 import { encryptionFor } from '../crypto/encryption.js'
-import { commitHead, readHead } from './heads.js'
-import { receive } from './receive.js'
+import { readHead } from './heads.js'
+import { commitReceived, receive } from './receive.js'
 
 /**
  * Stream a body in, hashing as it goes, then switch the object's record to it in one batch.
@@ -24,22 +23,6 @@ export async function putObject (ctx: Context, buckets: Buckets, bucketName: str
   }
   const { cipher, enc } = await encryptionFor(ctx, buckets.keys, bucket, options, where)
   const received = await receive(ctx, body, options, algorithms, where, true, cipher)
-  const { written, md5, checksums } = received
-  const head: ObjectHead = {
-    v: 1,
-    etag: md5.toString('hex'),
-    size: written.size,
-    modified: Date.now(),
-    ...fields,
-    checksums,
-    ...(written.segment === undefined ? {} : { segments: [written.segment] }),
-    ...(enc === undefined ? {} : { enc })
-  }
-  try {
-    await commitHead(ctx, buckets, bucket, key, head, written.inline, options)
-  } catch (err) {
-    await received.discard()
-    throw err
-  }
-  return { etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums }, ...encryptionInfo(enc) }
+  const head = await commitReceived(ctx, buckets, bucket, key, received, fields, enc, options)
+  return { etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc) }
 }
