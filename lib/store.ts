@@ -26,6 +26,7 @@ import type {
 } from './types.js'
 import { listAll, listObjects, listObjectsV2 } from './listing.js'
 import { AccessKeys } from './access/keys.js'
+import { Usage } from './access/usage.js'
 import { ScopedSpacebox } from './access/scoped.js'
 import { createMultipartUpload, uploadPart, uploadPartCopy } from './multipart/parts.js'
 import { abortMultipartUpload, completeMultipartUpload } from './multipart/complete.js'
@@ -52,14 +53,16 @@ export class Spacebox {
   readonly #ctx: Context
   readonly #buckets: Buckets
   readonly #keys: AccessKeys
+  readonly #usage: Usage
   readonly #ownsDb: boolean
   #status: StoreStatus = 'open'
   readonly #inflight = new Set<Promise<unknown>>()
 
-  private constructor (ctx: Context, buckets: Buckets, keys: AccessKeys, ownsDb: boolean) {
+  private constructor (ctx: Context, buckets: Buckets, keys: AccessKeys, usage: Usage, ownsDb: boolean) {
     this.#ctx = ctx
     this.#buckets = buckets
     this.#keys = keys
+    this.#usage = usage
     this.#ownsDb = ownsDb
   }
 
@@ -134,7 +137,8 @@ export class Spacebox {
         bucketKeyTtl: settings.bucketKeyTtl,
         now: settings.clock
       }
-      return new Spacebox(ctx, await Buckets.load(ctx), await AccessKeys.load(ctx), ownsDb)
+      const usage = await Usage.load(ctx)
+      return new Spacebox(ctx, await Buckets.load(ctx), await AccessKeys.load(ctx, usage), usage, ownsDb)
     } catch (err) {
       if (ownsDb) await db.close()
       throw fromStorageError(err)
@@ -163,7 +167,7 @@ export class Spacebox {
         ])
         clearTimeout(timer)
       }
-      await this.#keys.usage.close()
+      await this.#usage.close()
       if (this.#ownsDb) await this.#ctx.db.close()
     } finally {
       this.#status = 'closed'
@@ -418,7 +422,7 @@ export class Spacebox {
   }
 
   #scoped (accessKeyId: string, generation: number | undefined): ScopedSpacebox {
-    return new ScopedSpacebox(this, this.#keys, accessKeyId, generation, {
+    return new ScopedSpacebox(this, this.#keys, this.#usage, accessKeyId, generation, {
       listObjectsV2: async (bucket, options, scope) => {
         this.#assertBucket(bucket)
         return await this.#run(async () => await listObjectsV2(this.#ctx, this.#buckets.get(bucket), options, scope))

@@ -68,7 +68,7 @@ t.test('every operation x every grant x in/out of bucket x in/out of prefix', as
         else t.pass(`${label}: ${operation} ${target} ${want}`)
         if (want === 'denied') {
           t.equal((await readAll((await box.getObject(bucket, key)).body)).toString(), 'old', 'a denied call changed nothing')
-          t.equal(box.keys.usage.get(accessKeyId).denied, 1, 'and the refusal is on record for the owner')
+          t.equal(box.keys.usage(accessKeyId).denied, 1, 'and the refusal is on record for the owner')
         }
         await box.close()
       }
@@ -97,7 +97,7 @@ t.test('a prefix-scoped key lists only its prefix, whatever it asks', async t =>
   const two = await box.keys.create({ name: 'two', grants: [{ bucket: 'alpha', permission: 'read', prefix: 'docs/' }, { bucket: 'alpha', permission: 'read', prefix: 'other/' }] })
   await t.rejects(box.as(two.accessKeyId).listObjectsV2('alpha'), { code: 'AccessDenied' }, 'two prefixes: the caller must pick one')
   t.equal((await box.as(two.accessKeyId).listObjectsV2('alpha', { prefix: 'other/' })).keyCount, 1)
-  t.match(box.keys.usage.get(two.accessKeyId).lastDenied, { operation: 'ListObjectsV2', reason: /granted prefixes/ }, 'the owner sees why')
+  t.match(box.keys.usage(two.accessKeyId).lastDenied, { operation: 'ListObjectsV2', reason: /granted prefixes/ }, 'the owner sees why')
 })
 
 t.test('listBuckets through a key shows only the buckets it can reach', async t => {
@@ -287,7 +287,7 @@ t.test('usage figures and rate limits per key', async t => {
   await readAll((await scoped.getObject('alpha', 'in/a')).body)
   await readAll((await scoped.getObject('alpha', 'in/a', { range: 'bytes=0-1' })).body)
   await t.rejects(scoped.getObject('alpha', 'out/x'), { code: 'AccessDenied' })
-  const usage = box.keys.usage.get(key.accessKeyId)
+  const usage = box.keys.usage(key.accessKeyId)
   t.same(usage.requests, { PutObject: 2, GetObject: 2 })
   t.equal(usage.bytesIn, 7)
   t.equal(usage.bytesOut, 7)
@@ -296,7 +296,7 @@ t.test('usage figures and rate limits per key', async t => {
   t.match(usage.lastDenied, { operation: 'GetObject', reason: /outside the prefixes/ })
   await box.close()
   box = await Spacebox.open({ location })
-  t.same(box.keys.usage.get(key.accessKeyId).requests, { PutObject: 2, GetObject: 2 }, 'figures survive a restart')
+  t.same(box.keys.usage(key.accessKeyId).requests, { PutObject: 2, GetObject: 2 }, 'figures survive a restart')
 
   await box.keys.update(key.accessKeyId, { rateLimit: 5 })
   const limited = box.as(key.accessKeyId)
@@ -307,6 +307,9 @@ t.test('usage figures and rate limits per key', async t => {
   await box.keys.update(key.accessKeyId, { rateLimit: null })
   for (let i = 0; i < 20; i++) await limited.headObject('alpha', 'in/a')
   await box.keys.delete(key.accessKeyId)
-  t.same(box.keys.usage.get(key.accessKeyId).requests, {}, 'a deleted key\'s figures go with it')
+  t.throws(() => box.keys.usage(key.accessKeyId), { code: 'NoSuchAccessKey' })
   await box.close()
+  const raw = new Level(location)
+  t.equal(await openSublevels(raw).usage.get(key.accessKeyId), undefined, 'a deleted key\'s figures go with it')
+  await raw.close()
 })

@@ -5,9 +5,9 @@ import type { Context } from '../context.js'
 import { seal, unseal } from '../crypto/aead.js'
 import type { AccessKeyRecord } from '../schema/records.js'
 import { assertBucketName, MAX_KEY_BYTES } from '../validate.js'
-import type { AccessKeyInfo, AccessKeyUpdate, CreateAccessKeyOptions, KeyAccess, NewAccessKey } from '../types.js'
+import type { AccessKeyInfo, AccessKeyUpdate, CreateAccessKeyOptions, KeyAccess, KeyUsage, NewAccessKey } from '../types.js'
 import { isFullAccess, type Grant, type Permission } from './policy.js'
-import { Usage } from './usage.js'
+import type { Usage } from './usage.js'
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 const PERMISSIONS: readonly Permission[] = ['read', 'readwrite', 'fullaccess']
@@ -21,15 +21,16 @@ const PERMISSIONS: readonly Permission[] = ['read', 'readwrite', 'fullaccess']
 export class AccessKeys {
   readonly #ctx: Context
   readonly #records = new Map<string, AccessKeyRecord>()
-  readonly usage: Usage
+  readonly #usage: Usage
 
   private constructor (ctx: Context, usage: Usage) {
     this.#ctx = ctx
-    this.usage = usage
+    this.#usage = usage
   }
 
-  static async load (ctx: Context): Promise<AccessKeys> {
-    const keys = new AccessKeys(ctx, await Usage.load(ctx))
+  /** The keys of a store, whose usage figures `usage` keeps (the scoped views count into it). */
+  static async load (ctx: Context, usage: Usage): Promise<AccessKeys> {
+    const keys = new AccessKeys(ctx, usage)
     for await (const value of ctx.sub.akeys.values()) {
       const record = value as AccessKeyRecord
       keys.#records.set(record.id, record)
@@ -110,7 +111,13 @@ export class AccessKeys {
       record.secret = ''
       record.deleted = Date.now()
     })
-    await this.usage.forget(id)
+    await this.#usage.forget(id)
+  }
+
+  /** A key's usage: requests by operation, bytes in and out, last use, refusals and the last one's reason. */
+  usage (id: string): KeyUsage {
+    this.#find(id)
+    return this.#usage.get(id)
   }
 
   /** Every live key that can reach `bucket`, with how. */

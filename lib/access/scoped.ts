@@ -8,6 +8,7 @@ import type {
   UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult
 } from '../types.js'
 import type { AccessKeys } from './keys.js'
+import type { Usage } from './usage.js'
 import { authorize, listingScope, reachable, type Action } from './policy.js'
 import { optionsOf } from '../validate.js'
 
@@ -29,14 +30,16 @@ export class ScopedSpacebox {
   readonly accessKeyId: string
   readonly #box: Spacebox
   readonly #keys: AccessKeys
+  readonly #usage: Usage
   readonly #generation: number | undefined
   readonly #listing: ScopedListing
 
   /** `generation`: the secret generation the caller proved; a regenerate ends this view. */
-  constructor (box: Spacebox, keys: AccessKeys, accessKeyId: string, generation: number | undefined, listing: ScopedListing) {
+  constructor (box: Spacebox, keys: AccessKeys, usage: Usage, accessKeyId: string, generation: number | undefined, listing: ScopedListing) {
     this.accessKeyId = accessKeyId
     this.#box = box
     this.#keys = keys
+    this.#usage = usage
     this.#generation = generation
     this.#listing = listing
   }
@@ -180,7 +183,7 @@ export class ScopedSpacebox {
     if (this.#generation !== undefined && record.generation !== this.#generation) {
       throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
     }
-    this.#keys.usage.take(record.id, record.rateLimit)
+    this.#usage.take(record.id, record.rateLimit)
     for (const [action, bucket, key] of checks) {
       const decision = authorize(record.grants, action, bucket, key)
       if (!decision.allowed) this.#deny(operation, decision.reason, bucket, key)
@@ -196,11 +199,11 @@ export class ScopedSpacebox {
   }
 
   #deny (operation: string, reason: string, bucket: string, key: string | undefined): never {
-    this.#keys.usage.denied(this.accessKeyId, operation, reason)
+    this.#usage.denied(this.accessKeyId, operation, reason)
     throw new SpaceboxError('AccessDenied', 'Access Denied', { bucket, key })
   }
 
   #count (operation: string, bytesIn = 0, bytesOut = 0): void {
-    this.#keys.usage.count(this.accessKeyId, operation, bytesIn, bytesOut)
+    this.#usage.count(this.accessKeyId, operation, bytesIn, bytesOut)
   }
 }
