@@ -18,7 +18,7 @@ export interface Context {
   region: string
   /** Options of every commit write: classic-level's `sync`, which abstract-level passes through. */
   write: WriteOptions
-  /** Signs listing continuation tokens. */
+  /** Signs listing continuation tokens; derived from the keyring key, never stored. */
   tokenKey: Buffer
   /** The owner reported in listings. */
   owner: Owner

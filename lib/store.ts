@@ -6,7 +6,7 @@ import { openSublevels, type AnyLevel } from './schema/keys.js'
 import { loadIdentity, readFormat, sweep, writeFormat } from './schema/format.js'
 import { resolveProvider } from './crypto/resolve.js'
 import { countingProvider } from './crypto/provider.js'
-import { openKeyring } from './crypto/keyring.js'
+import { deriveKey, openKeyring } from './crypto/keyring.js'
 import { rotateMasterKey, type RotationResult } from './crypto/rotate.js'
 import { Buckets } from './buckets.js'
 import type { Context, WriteOptions } from './context.js'
@@ -129,7 +129,7 @@ export class Spacebox {
         minPartSize: settings.minPartSize,
         region: settings.region,
         write: { sync: settings.sync } as WriteOptions,
-        tokenKey: identity.tokenKey,
+        tokenKey: deriveKey(keyring, 'listing tokens'),
         owner: { id: identity.ownerId, displayName: 'spacebox' },
         stats,
         provider,

@@ -218,6 +218,7 @@ t.test('rotating the master key re-wraps keys, so the old master key can be reti
   const part = await box.uploadPart('rot', 'mpu', uploadId, 1, 'part one')
   const key = await box.keys.create({ name: 'k', grants: [] })
   await t.rejects(box.rotateMasterKey('fresh'), { code: 'InvalidMasterKey' }, 'the provider must hold the new key')
+  const token = (await box.listObjectsV2('rot', { maxKeys: 1 })).nextContinuationToken as string
   await box.close()
 
   box = await Spacebox.open({ location, keyProvider: new LocalKeyProvider({ old, fresh }) })
@@ -231,6 +232,7 @@ t.test('rotating the master key re-wraps keys, so the old master key can be reti
   await box.completeMultipartUpload('rot', 'mpu', uploadId, [{ partNumber: 1, etag: part.etag }])
   t.equal((await readAll((await box.getObject('rot', 'mpu')).body)).toString(), 'part one', 'an upload in progress')
   t.doesNotThrow(() => box.withCredentials(key), 'access-key secrets')
+  t.same((await box.listObjectsV2('rot', { continuationToken: token })).contents.map(c => c.key), ['plain', 'shared'], 'listing tokens, whose key derives from the keyring')
   await box.close()
   await t.rejects(Spacebox.open({ location, keyProvider: new LocalKeyProvider({ old }) }), { code: 'InvalidMasterKey' }, 'the old key no longer opens the store')
   const noEncrypt = new LocalKeyProvider({ fresh })

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { SpaceboxError } from '../errors.js'
 import { KEYRING_KEY, type Sublevels } from '../schema/keys.js'
 import type { KeyringRecord } from '../schema/records.js'
@@ -22,4 +23,12 @@ export async function openKeyring (sub: Sublevels, provider: KeyProvider): Promi
   } catch (err) {
     throw new SpaceboxError('InvalidMasterKey', `The master key does not open this store (it was created under master key ${record.masterKeyId})`, { cause: err })
   }
+}
+
+/**
+ * A key for one purpose, derived from the keyring key, so that it is never stored (the key that
+ * signs listing tokens). It survives master-key rotation, which re-wraps the keyring key unchanged.
+ */
+export function deriveKey (keyring: Buffer, purpose: string): Buffer {
+  return createHmac('sha256', keyring).update(`spacebox ${purpose}`).digest()
 }

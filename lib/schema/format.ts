@@ -20,14 +20,14 @@ export async function writeFormat (sub: Sublevels): Promise<void> {
   await sub.meta.put(FORMAT_KEY, { v: FORMAT_VERSION, created: Date.now() } satisfies FormatRecord)
 }
 
-/** The store's identity, made on first open: its owner id and the key that signs list tokens. */
-export async function loadIdentity (sub: Sublevels): Promise<{ ownerId: string, tokenKey: Buffer }> {
+/** The store's identity, made on first open: the owner id its listings report. */
+export async function loadIdentity (sub: Sublevels): Promise<{ ownerId: string }> {
   let record = await sub.meta.get(IDENTITY_KEY) as IdentityRecord | undefined
   if (record === undefined) {
-    record = { v: 1, ownerId: randomBytes(32).toString('hex'), tokenKey: randomBytes(32).toString('base64') }
+    record = { v: 1, ownerId: randomBytes(32).toString('hex') }
     await sub.meta.put(IDENTITY_KEY, record)
   }
-  return { ownerId: record.ownerId, tokenKey: Buffer.from(record.tokenKey, 'base64') }
+  return { ownerId: record.ownerId }
 }
 
 /**

@@ -10,11 +10,10 @@ export interface FormatRecord {
   created: number
 }
 
-/** Made on first open. `tokenKey` (base64) signs listing continuation tokens. */
+/** Made on first open. */
 export interface IdentityRecord {
   v: 1
   ownerId: string
-  tokenKey: string
 }
 
 /** The keyring data key, wrapped by the key provider (base64). */
