@@ -264,7 +264,7 @@ export interface StoreStats {
 export interface CreateMultipartUploadOptions extends ObjectHeaders, EncryptionOptions {
   /** Every part gets this checksum, and the completed object the combined one. */
   checksumAlgorithm?: ChecksumAlgorithm
-  /** COMPOSITE (default; checksum of the part checksums, `-N`) or FULL_OBJECT (CRC32/CRC32C only). */
+  /** COMPOSITE (checksum of the part checksums, `-N`; the default) or FULL_OBJECT (CRCs only; the only type, and default, for CRC64NVME). */
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
   /** `'*'`: completing may only create the object, not replace one. */
   ifNoneMatch?: string

@@ -38,6 +38,21 @@ for (const backend of backends) {
       }
     })
 
+    t.test('CRC64NVME uploads get the full-object checksum of the whole byte stream', async t => {
+      const box = await backend.open(t, { minPartSize: 0 })
+      await box.createBucket('mpu')
+      const upload = await box.createMultipartUpload('mpu', 'crc64', { checksumAlgorithm: 'CRC64NVME' })
+      t.equal(upload.checksumType, 'FULL_OBJECT', 'the only type CRC64NVME has')
+      const parts = [bytes(3000, 1), bytes(1, 2), bytes(7777, 3)]
+      const uploaded = []
+      for (const [i, part] of parts.entries()) uploaded.push({ partNumber: i + 1, etag: (await box.uploadPart('mpu', 'crc64', upload.uploadId, i + 1, part)).etag })
+      const done = await box.completeMultipartUpload('mpu', 'crc64', upload.uploadId, uploaded)
+      const direct = await box.putObject('mpu', 'direct', Buffer.concat(parts), { checksumAlgorithm: 'CRC64NVME' })
+      t.same(done.checksums, direct.checksums)
+      t.equal(done.checksumType, 'FULL_OBJECT')
+      await t.rejects(box.createMultipartUpload('mpu', 'x', { checksumAlgorithm: 'CRC64NVME', checksumType: 'COMPOSITE' }), { code: 'InvalidRequest' })
+    })
+
     t.test('parts out of order, one replaced, gaps in numbering; ranged reads across part boundaries', async t => {
       const box = await backend.open(t, { chunkSize: 1000, minPartSize: 3000 })
       await box.createBucket('mpu')

@@ -156,12 +156,12 @@ for (const backend of backends) {
       const box = await backend.open(t, { chunkSize: 1024, inlineThreshold: 256 })
       await box.createBucket('sums')
       const data = Buffer.from('123456789')
-      const expected = { CRC32: 'y/Q5Jg==', CRC32C: '4waSgw==', SHA1: '98O8HYCOBHMq32eZZczDTKeuNEE=', SHA256: 'FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=' }
+      const expected = { CRC32: 'y/Q5Jg==', CRC32C: '4waSgw==', CRC64NVME: 'rosUhgp5mIg=', SHA1: '98O8HYCOBHMq32eZZczDTKeuNEE=', SHA256: 'FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=' }
       const md5 = createHash('md5').update(data).digest('base64')
       const put = await box.putObject('sums', 'all', data, { contentMD5: md5, checksums: expected })
       t.same(put.checksums, expected)
       t.same((await box.headObject('sums', 'all')).checksums, expected)
-      for (const algorithm of ['CRC32', 'CRC32C', 'SHA1', 'SHA256'] as const) {
+      for (const algorithm of ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const) {
         const r = await box.putObject('sums', `ask-${algorithm}`, data, { checksumAlgorithm: algorithm })
         t.same(r.checksums, { [algorithm]: expected[algorithm] }, `computes ${algorithm} when asked`)
       }

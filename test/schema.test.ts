@@ -1,7 +1,8 @@
 import t from 'tap'
 import { chunkKey, objectKey, objectKeyName, objectPrefixRange, segmentRange, upperBound } from '../lib/schema/keys.js'
 import { decodeHead, encodeHead, type ObjectHead } from '../lib/schema/records.js'
-import { crc32c } from '../lib/internal/checksums.js'
+import { crc32c, crc64Combine, crc64nvme, crcCombine } from '../lib/internal/checksums.js'
+import { crc32 } from 'node:zlib'
 import { newId } from '../lib/internal/ids.js'
 
 const BUCKET = newId()
@@ -56,4 +57,18 @@ t.test('CRC32C matches the standard check values, also when continued', async t 
   t.equal(crc32c(Buffer.alloc(32, 0xff)), 0x62a8ab43, '32 0xff bytes (RFC 3720)')
   const data = Buffer.from('The quick brown fox jumps over the lazy dog, twice over.')
   t.equal(crc32c(data.subarray(13), crc32c(data.subarray(0, 13))), crc32c(data))
+})
+
+t.test('CRC64NVME matches its check value, and CRCs combine as if computed over the whole', async t => {
+  const hex = (c: { hi: number, lo: number }): string => c.hi.toString(16).padStart(8, '0') + c.lo.toString(16).padStart(8, '0')
+  t.equal(hex(crc64nvme(Buffer.from('123456789'))), 'ae8b14860a799888')
+  t.equal(hex(crc64nvme(Buffer.alloc(0))), '0000000000000000')
+  const a = Buffer.from('The quick brown fox ')
+  const b = Buffer.alloc(100_003, 0x5a)
+  const whole = Buffer.concat([a, b])
+  t.equal(hex(crc64nvme(b, crc64nvme(a))), hex(crc64nvme(whole)), 'continued')
+  t.equal(hex(crc64Combine(crc64nvme(a), crc64nvme(b), b.length)), hex(crc64nvme(whole)), 'CRC64NVME combined')
+  t.equal(crcCombine('CRC32', crc32(a), crc32(b), b.length), crc32(whole), 'CRC32 combined')
+  t.equal(crcCombine('CRC32C', crc32c(a), crc32c(b), b.length), crc32c(whole), 'CRC32C combined')
+  t.same(crc64Combine(crc64nvme(a), crc64nvme(Buffer.alloc(0)), 0), crc64nvme(a), 'nothing appended')
 })

@@ -58,10 +58,12 @@ export async function createMultipartUpload (ctx: Context, buckets: Buckets, buc
   const fields = objectFields(options, where)
   assertWriteConditions(options, where)
   const [algorithm] = checksumPlan(undefined, options.checksumAlgorithm, undefined, where)
-  const type = options.checksumType ?? (algorithm === undefined ? undefined : 'COMPOSITE')
+  // As S3: COMPOSITE by default, but CRC64NVME exists only as FULL_OBJECT, and SHA only as COMPOSITE.
+  const type = options.checksumType ?? (algorithm === undefined ? undefined : algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE')
   if (type !== undefined && (algorithm === undefined || (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') ||
-    (type === 'FULL_OBJECT' && algorithm !== 'CRC32' && algorithm !== 'CRC32C'))) {
-    throw new SpaceboxError('InvalidRequest', 'The checksum type needs a checksum algorithm; FULL_OBJECT is only for CRC32 and CRC32C', where)
+    (type === 'FULL_OBJECT' && algorithm !== 'CRC32' && algorithm !== 'CRC32C' && algorithm !== 'CRC64NVME') ||
+    (type === 'COMPOSITE' && algorithm === 'CRC64NVME'))) {
+    throw new SpaceboxError('InvalidRequest', 'The checksum type needs a checksum algorithm; FULL_OBJECT is for CRCs only, and CRC64NVME is FULL_OBJECT only', where)
   }
   const { enc } = await encryptionFor(ctx, buckets.keys, bucket, options, where)
   const record: UploadRecord = { v: 1, id: newId(), key, initiated: Date.now(), ...fields, ...(enc === undefined ? {} : { enc }) }

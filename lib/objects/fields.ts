@@ -35,7 +35,7 @@ function typeByExtension (key: string): string {
   return (extension !== '' && mime.lookup(extension)) || 'application/octet-stream'
 }
 
-const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, SHA1: 20, SHA256: 32 }
+const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 }
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 function decodesTo (value: string, bytes: number): boolean {
