@@ -94,25 +94,29 @@ function gf2Square (square: Uint32Array, matrix: Uint32Array): void {
  */
 export function crcCombine (algorithm: 'CRC32' | 'CRC32C', crcA: number, crcB: number, lengthB: number): number {
   if (lengthB <= 0) return crcA
-  const even = new Uint32Array(32)
   const odd = new Uint32Array(32)
   odd[0] = CRC_POLYNOMIALS[algorithm]
   for (let n = 1; n < 32; n++) odd[n] = (1 << (n - 1)) >>> 0
-  gf2Square(even, odd) // operator for two zero bits
-  gf2Square(odd, even) // four zero bits
-  let crc = crcA
-  let length = lengthB
+  return (shiftByZeros(odd, new Uint32Array(32), gf2Square, gf2Times, crcA, lengthB) ^ crcB) >>> 0
+}
+
+/**
+ * zlib's crc32_combine loop, for any width: given `odd`, the operator for one zero bit, apply
+ * the operator for `length` zero bytes to `crc`, by squaring (two bits, four, a byte, two bytes...).
+ */
+function shiftByZeros<M, C> (odd: M, even: M, square: (out: M, matrix: M) => void, times: (matrix: M, vector: C) => C, crc: C, length: number): C {
+  square(even, odd)
+  square(odd, even)
   for (;;) {
-    gf2Square(even, odd)
-    if (length % 2 === 1) crc = gf2Times(even, crc)
+    square(even, odd)
+    if (length % 2 === 1) crc = times(even, crc)
     length = Math.floor(length / 2)
-    if (length === 0) break
-    gf2Square(odd, even)
-    if (length % 2 === 1) crc = gf2Times(odd, crc)
+    if (length === 0) return crc
+    square(odd, even)
+    if (length % 2 === 1) crc = times(odd, crc)
     length = Math.floor(length / 2)
-    if (length === 0) break
+    if (length === 0) return crc
   }
-  return (crc ^ crcB) >>> 0
 }
 
 // The same combination for CRC64NVME; a 64-bit operator is 64 rows of (hi, lo).
@@ -139,7 +143,6 @@ function gf2Square64 (square: Uint32Array, matrix: Uint32Array): void {
 /** The CRC64NVME of A followed by B, from theirs and the length of B. */
 export function crc64Combine (crcA: Crc64, crcB: Crc64, lengthB: number): Crc64 {
   if (lengthB <= 0) return crcA
-  const even = new Uint32Array(128)
   const odd = new Uint32Array(128)
   odd[0] = CRC64_POLY.hi
   odd[1] = CRC64_POLY.lo
@@ -148,20 +151,7 @@ export function crc64Combine (crcA: Crc64, crcB: Crc64, lengthB: number): Crc64 
     odd[2 * n] = bit >= 32 ? (1 << (bit - 32)) >>> 0 : 0
     odd[2 * n + 1] = bit < 32 ? (1 << bit) >>> 0 : 0
   }
-  gf2Square64(even, odd)
-  gf2Square64(odd, even)
-  let crc = crcA
-  let length = lengthB
-  for (;;) {
-    gf2Square64(even, odd)
-    if (length % 2 === 1) crc = gf2Times64(even, crc)
-    length = Math.floor(length / 2)
-    if (length === 0) break
-    gf2Square64(odd, even)
-    if (length % 2 === 1) crc = gf2Times64(odd, crc)
-    length = Math.floor(length / 2)
-    if (length === 0) break
-  }
+  const crc = shiftByZeros(odd, new Uint32Array(128), gf2Square64, gf2Times64, crcA, lengthB)
   return { hi: (crc.hi ^ crcB.hi) >>> 0, lo: (crc.lo ^ crcB.lo) >>> 0 }
 }
 
