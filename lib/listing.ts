@@ -41,15 +41,22 @@ function summary (key: string, value: Buffer, owner: ObjectSummary['owner']): Ob
   return out
 }
 
+/** A page size as given (maxKeys, maxParts, maxUploads): default and cap 1000, as S3. */
+export function pageSize (value: unknown, name: string, where: { bucket: string, key?: string }): number {
+  if (value === undefined) return MAX_KEYS
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new SpaceboxError('InvalidArgument', `${name} must be a non-negative integer`, where)
+  return Math.min(value as number, MAX_KEYS)
+}
+
 interface CommonOptions { prefix: string, delimiter: string | undefined, maxKeys: number }
 
 /** Checks and defaults shared by both listing versions. */
 function common (options: { prefix?: string, delimiter?: string, maxKeys?: number }, bucket: string): CommonOptions {
-  const { prefix = '', delimiter, maxKeys = MAX_KEYS } = options
+  const { prefix = '', delimiter } = options
+  const maxKeys = pageSize(options.maxKeys, 'maxKeys', { bucket })
   if (typeof prefix !== 'string') throw new SpaceboxError('InvalidArgument', 'prefix must be a string', { bucket })
   if (delimiter !== undefined && typeof delimiter !== 'string') throw new SpaceboxError('InvalidArgument', 'delimiter must be a string', { bucket })
-  if (!Number.isSafeInteger(maxKeys) || maxKeys < 0) throw new SpaceboxError('InvalidArgument', 'maxKeys must be a non-negative integer', { bucket })
-  return { prefix, delimiter: delimiter === '' ? undefined : delimiter, maxKeys: Math.min(maxKeys, MAX_KEYS) }
+  return { prefix, delimiter: delimiter === '' ? undefined : delimiter, maxKeys }
 }
 
 function optionalString (value: unknown, name: string, bucket: string): string | undefined {

@@ -4,15 +4,9 @@ import type { PartRecord, UploadRecord } from '../schema/records.js'
 import type { Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
 import type { ListMultipartUploadsOptions, ListMultipartUploadsResult, ListPartsOptions, ListPartsResult, UploadSummary } from '../types.js'
-import { MAX_KEYS } from '../listing.js'
+import { pageSize } from '../listing.js'
 import { walk } from '../walk.js'
 import { MAX_PART_NUMBER, readUpload } from './parts.js'
-
-function pageSize (value: unknown, name: string, where: { bucket: string, key?: string }): number {
-  if (value === undefined) return MAX_KEYS
-  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new SpaceboxError('InvalidArgument', `${name} must be a non-negative integer`, where)
-  return Math.min(value as number, MAX_KEYS)
-}
 
 /** The parts of an upload in part-number order, a page at a time. NoSuchUpload. */
 export async function listParts (ctx: Context, buckets: Buckets, bucketName: string, key: string, uploadId: string, options: ListPartsOptions): Promise<ListPartsResult> {

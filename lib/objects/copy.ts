@@ -52,17 +52,16 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
       throw new SpaceboxError('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source', where)
     }
     const fields = replaced ?? { contentType: source.contentType, headers: source.headers, metadata: source.metadata }
+    const multipart = source.etag.includes('-')
     const { cipher, enc } = await encryptionFor(ctx, buckets.keys, dst, options, where)
     if (source.enc !== undefined || cipher !== undefined) {
       // Encrypted on either side: the bytes pass through, opened and sealed again.
       const sourceCipher = source.enc === undefined ? undefined : await cipherOf(ctx, buckets.keys, src.record.id, source.enc, options.sourceCustomerKey, { bucket: srcBucket, key: srcKey })
-      const multipart = source.etag.includes('-')
       const body = storedBody(ctx, stored, undefined, snapshot, sourceCipher)
       const received = await receive(ctx, body, {}, multipart ? [] : Object.keys(source.checksums) as ChecksumAlgorithm[], where, true, cipher)
       const head = await commitReceived(ctx, buckets, dst, dstKey, received, fields, enc, options)
       return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc) }
     }
-    const multipart = source.etag.includes('-')
     const md5 = multipart ? createHash('md5') : undefined
     for (const segment of source.segments ?? []) copied.push(await copySegment(ctx, segment, snapshot, md5))
     const head: ObjectHead = {
