@@ -3,7 +3,7 @@ import { objectPrefixRange, uploadPrefixRange } from './schema/keys.js'
 import type { BucketEncryption, BucketRecord } from './schema/records.js'
 import type { Context } from './context.js'
 import type { BatchOp } from './objects/heads.js'
-import type { BucketEncryptionConfig, BucketInfo } from './types.js'
+import type { BucketEncryptionConfig, BucketInfo, CorsRule } from './types.js'
 import { newId } from './internal/ids.js'
 import { BucketKeys } from './crypto/bucket-keys.js'
 
@@ -114,6 +114,23 @@ export class Buckets {
     await this.update(this.get(name), record => {
       if (checked === undefined) delete record.encryption
       else record.encryption = checked
+    })
+  }
+
+  /** The bucket's CORS rules (a copy); NoSuchCORSConfiguration if none. */
+  cors (name: string): CorsRule[] {
+    const rules = this.get(name).record.cors
+    if (rules === undefined) {
+      throw new SpaceboxError('NoSuchCORSConfiguration', 'The CORS configuration does not exist', { bucket: name })
+    }
+    return structuredClone(rules)
+  }
+
+  /** Replace (or, with undefined, remove) the bucket's CORS rules, already checked. */
+  async setCors (name: string, rules: CorsRule[] | undefined): Promise<void> {
+    await this.update(this.get(name), record => {
+      if (rules === undefined) delete record.cors
+      else record.cors = rules
     })
   }
 

@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'AccessDenied'
   | 'SlowDown'
   | 'ServerSideEncryptionConfigurationNotFoundError'
+  | 'NoSuchCORSConfiguration'
 
 export interface ErrorDetails {
   bucket?: string | undefined

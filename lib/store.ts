@@ -9,6 +9,7 @@ import { countingProvider } from './crypto/provider.js'
 import { deriveKey, openKeyring } from './crypto/keyring.js'
 import { rotateMasterKey, type RotationResult } from './crypto/rotate.js'
 import { Buckets } from './buckets.js'
+import { checkCorsRules } from './cors.js'
 import type { Context, WriteOptions } from './context.js'
 import { KeyedLock } from './internal/lock.js'
 import { assertBucketName, assertObjectKey, optionsOf } from './validate.js'
@@ -17,7 +18,7 @@ import { getObject, headObject } from './objects/get.js'
 import { copyObject } from './objects/copy.js'
 import { deleteObject, deleteObjects, MAX_DELETE_KEYS } from './objects/delete.js'
 import type {
-  BucketEncryptionConfig, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CreateMultipartUploadOptions,
+  BucketEncryptionConfig, CorsRule, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CreateMultipartUploadOptions,
   ListMultipartUploadsOptions, ListMultipartUploadsResult, ListPartsOptions, ListPartsResult, MultipartUpload,
   UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult,
   BucketInfo, Body, CustomerKey, CopyObjectOptions, CopyObjectResult, DeleteObjectsResult, GetObjectOptions, GetObjectResult,
@@ -284,6 +285,29 @@ export class Spacebox {
     await this.#run(async () => { await this.#buckets.setEncryption(bucket, undefined) })
   }
 
+  /**
+   * Set a bucket's CORS rules, replacing any: 1 to 100 rules, each with at least one origin and
+   * one method. NoSuchBucket, InvalidArgument, InvalidRequest (an unsupported method, two `*` in
+   * an origin or allowed header, an ID over 255 characters, over 100 rules).
+   */
+  async putBucketCors (bucket: string, rules: CorsRule[]): Promise<void> {
+    this.#assertBucket(bucket)
+    const checked = checkCorsRules(rules, bucket)
+    await this.#run(async () => { await this.#buckets.setCors(bucket, checked) })
+  }
+
+  /** A bucket's CORS rules. NoSuchBucket, NoSuchCORSConfiguration. */
+  async getBucketCors (bucket: string): Promise<CorsRule[]> {
+    this.#assertBucket(bucket)
+    return this.#buckets.cors(bucket)
+  }
+
+  /** Remove a bucket's CORS rules, if it has any. NoSuchBucket. */
+  async deleteBucketCors (bucket: string): Promise<void> {
+    this.#assertBucket(bucket)
+    await this.#run(async () => { await this.#buckets.setCors(bucket, undefined) })
+  }
+
   /** Start a new bucket key now; objects under older bucket keys stay readable. NoSuchBucket. */
   async rotateBucketKey (bucket: string): Promise<void> {
     this.#assertBucket(bucket)
@@ -404,11 +428,12 @@ export class Spacebox {
   /**
    * The store as access key `accessKeyId` may use it, for callers that authenticated the key
    * themselves (the S3 adapter, after SigV4). Every call is checked against the key's grants.
+   * With `generation` (from `keys.secretOf`), the view ends when the key's secret is regenerated.
    */
-  as (accessKeyId: string): ScopedSpacebox {
+  as (accessKeyId: string, generation?: number): ScopedSpacebox {
     this.#assertOpen()
     this.#keys.live(accessKeyId)
-    return this.#scoped(accessKeyId, undefined)
+    return this.#scoped(accessKeyId, typeof generation === 'number' ? generation : undefined)
   }
 
   /**

@@ -97,6 +97,11 @@ export interface PutObjectOptions extends ObjectHeaders, WriteConditions, Encryp
   checksums?: Checksums
   /** Compute and store this checksum as well. */
   checksumAlgorithm?: ChecksumAlgorithm
+  /**
+   * Checksums the body declares after its last byte (an aws-chunked trailer): called once the body
+   * has ended, before anything is committed; checked like `checksums` (BadDigest, InvalidRequest).
+   */
+  trailingChecksums?: () => Checksums | undefined
   /** The exact number of bytes the body must have (IncompleteBody otherwise). */
   contentLength?: number
 }
@@ -278,7 +283,7 @@ export interface MultipartUpload extends EncryptionInfo {
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
 }
 
-export type UploadPartOptions = Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'checksumAlgorithm' | 'contentLength' | 'customerKey'>
+export type UploadPartOptions = Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'checksumAlgorithm' | 'trailingChecksums' | 'contentLength' | 'customerKey'>
 
 export interface UploadPartResult {
   /** Quoted hex MD5 of the part. */
@@ -449,4 +454,22 @@ export interface BucketEncryptionConfig {
   /** aws:kms only. */
   masterKeyId?: string
   bucketKeyEnabled?: boolean
+}
+
+/** The methods a CORS rule may allow (S3 accepts no others). */
+export type CorsMethod = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD'
+
+/** One rule of a bucket's CORS configuration (PutBucketCors). */
+export interface CorsRule {
+  /** At most 255 characters. */
+  id?: string
+  /** Origins allowed, each an exact string or a pattern with one `*` (`https://*.example.com`, `*`). */
+  allowedOrigins: string[]
+  allowedMethods: CorsMethod[]
+  /** Headers a preflight may request, matched without regard to case; one `*` each at most. */
+  allowedHeaders?: string[]
+  /** Response headers scripts may read (`ETag` for uploads). */
+  exposeHeaders?: string[]
+  /** How long a browser may cache the preflight answer. */
+  maxAgeSeconds?: number
 }

@@ -1,7 +1,7 @@
 import { SpaceboxError } from '../errors.js'
 import type { Spacebox } from '../store.js'
 import type {
-  BucketEncryptionConfig, BucketInfo, Body, CustomerKey, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CopyObjectOptions, CopyObjectResult,
+  BucketEncryptionConfig, BucketInfo, Body, CorsRule, CustomerKey, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CopyObjectOptions, CopyObjectResult,
   CreateMultipartUploadOptions, DeleteObjectsResult, GetObjectOptions, GetObjectResult, ListMultipartUploadsOptions,
   ListMultipartUploadsResult, ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ListPartsOptions,
   ListPartsResult, MultipartUpload, ObjectInfo, ObjectSummary, PutObjectOptions, PutObjectResult, ReadConditions,
@@ -74,6 +74,18 @@ export class ScopedSpacebox {
 
   async deleteBucketEncryption (bucket: string): Promise<void> {
     await this.#call('DeleteBucketEncryption', [['admin', bucket]], async () => { await this.#box.deleteBucketEncryption(bucket) })
+  }
+
+  async putBucketCors (bucket: string, rules: CorsRule[]): Promise<void> {
+    await this.#call('PutBucketCors', [['admin', bucket]], async () => { await this.#box.putBucketCors(bucket, rules) })
+  }
+
+  async getBucketCors (bucket: string): Promise<CorsRule[]> {
+    return await this.#call('GetBucketCors', [['admin', bucket]], async () => await this.#box.getBucketCors(bucket))
+  }
+
+  async deleteBucketCors (bucket: string): Promise<void> {
+    await this.#call('DeleteBucketCors', [['admin', bucket]], async () => { await this.#box.deleteBucketCors(bucket) })
   }
 
   async putObject (bucket: string, key: string, body: Body, options?: PutObjectOptions): Promise<PutObjectResult> {

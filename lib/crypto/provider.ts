@@ -79,7 +79,7 @@ export class LocalKeyProvider implements KeyProvider {
 
   #master (id: string): Buffer {
     const key = this.#keys.get(id)
-    if (key === undefined) throw new SpaceboxError('InvalidMasterKey', `The key provider has no master key ${JSON.stringify(id)}`)
+    if (key === undefined) throw new SpaceboxError('InvalidMasterKey', `The key provider has no master key ${JSON.stringify(id)}`, { detail: { masterKeyId: id } })
     return key
   }
 }

@@ -203,6 +203,13 @@ function crcBase64 (value: number): string {
  * The digests of one byte stream, computed in a single pass while it streams: always MD5 (the
  * ETag), plus whichever additional checksums were asked for.
  */
+/** The checksum of bytes in hand, base64 as S3 sends it. */
+export function checksumOf (algorithm: ChecksumAlgorithm, data: Uint8Array): string {
+  const digests = new Digests([algorithm])
+  digests.update(data)
+  return digests.digest().checksums[algorithm] as string
+}
+
 export class Digests {
   readonly #md5 = createHash('md5')
   readonly #hashes: Array<[ChecksumAlgorithm, Hash]> = []

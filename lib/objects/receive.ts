@@ -6,11 +6,11 @@ import type { ObjectEncryption, ObjectHead } from '../schema/records.js'
 import { commitHead } from './heads.js'
 import { bodyPieces } from '../internal/body.js'
 import { Digests, type ChecksumAlgorithm, type Checksums } from '../internal/checksums.js'
-import { verifyDigests } from './fields.js'
+import { checksumPlan, verifyDigests } from './fields.js'
 import { SegmentWriter, type Written } from './writer.js'
 import type { ObjectCipher } from '../crypto/object-cipher.js'
 
-export type BodyChecks = Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'contentLength'>
+export type BodyChecks = Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'trailingChecksums' | 'contentLength'>
 
 export interface Received {
   written: Written
@@ -43,6 +43,11 @@ export async function receive (ctx: Context, body: Body, checks: BodyChecks, alg
       })
     }
     verifyDigests(md5, checksums, checks.contentMD5, checks.checksums, where)
+    if (checks.trailingChecksums !== undefined) {
+      const trailing = checks.trailingChecksums()
+      checksumPlan(trailing, undefined, undefined, where) // the same format checks as checksums given up front
+      verifyDigests(md5, checksums, undefined, trailing, where)
+    }
     return { written, md5, checksums, discard }
   } catch (err) {
     await discard()

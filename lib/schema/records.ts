@@ -4,6 +4,7 @@
  */
 import type { ChecksumAlgorithm, Checksums } from '../internal/checksums.js'
 import type { Grant } from '../access/policy.js'
+import type { CorsRule } from '../types.js'
 
 export interface FormatRecord {
   v: number
@@ -31,6 +32,8 @@ export interface BucketRecord {
   region: string
   /** Default encryption of new objects (PutBucketEncryption). */
   encryption?: BucketEncryption
+  /** Cross-origin rules (PutBucketCors), checked before they are stored. */
+  cors?: CorsRule[]
   /** The bucket key new objects derive their keys from, while it is fresh. */
   bucketKey?: { id: string, created: number, masterKeyId: string }
 }

@@ -1,0 +1,31 @@
+// node --test examples/testing-node-test.mjs
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3'
+import { startTestServer } from 'spacebox/testing'
+
+let s3
+let client
+
+before(async () => {
+  s3 = await startTestServer({ buckets: ['uploads'] })
+  client = new S3Client(s3.client())
+})
+beforeEach(async () => { await s3.reset() })
+after(async () => {
+  client.destroy()
+  await s3.close()
+})
+
+test('the uploader stores the file', async () => {
+  await client.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'report.txt', Body: 'quarterly' }))
+  const got = await client.send(new GetObjectCommand({ Bucket: 'uploads', Key: 'report.txt' }))
+  assert.equal(await got.Body.transformToString(), 'quarterly')
+  assert.deepEqual(s3.requests({ operation: 'PutObject' }).map(r => r.status), [200])
+})
+
+test('the uploader survives throttling', async () => {
+  s3.faults.add({ operation: 'PutObject', error: 'SlowDown', times: 1 })
+  await client.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'retry.txt', Body: 'again' }))
+  assert.deepEqual(s3.requests({ operation: 'PutObject' }).map(r => r.status), [503, 200])
+})

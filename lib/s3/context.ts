@@ -1,0 +1,116 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream/promises'
+import type { Readable } from 'node:stream'
+import type { ScopedSpacebox, Spacebox } from '../index.js'
+import type { Identity } from './auth.js'
+import type { Faults } from './faults.js'
+import { toS3Error } from './errors.js'
+import type { Target } from './request.js'
+import type { Operation } from './router.js'
+import { renderXml } from './xml.js'
+
+/** The engine calls a request may make: those of its key's scoped view (or, for public reads, the store's). */
+export type Store = Omit<ScopedSpacebox, 'accessKeyId'>
+
+/** One request on its way through the adapter. */
+export interface Ctx {
+  req: IncomingMessage
+  res: ServerResponse
+  requestId: string
+  target: Target
+  op: Operation
+  /** The bucket and key addressed ('' when none). */
+  bucket: string
+  key: string
+  store: Store
+  box: Spacebox
+  identity: Identity | undefined
+  /** Headers every response of this request carries (CORS). */
+  extraHeaders: Record<string, string>
+  settings: Settings
+  /** A fault asked for the response body to be cut off halfway. */
+  truncate: boolean
+}
+
+export interface Settings {
+  /** Region of buckets created without a LocationConstraint (else the store's). */
+  region: string | undefined
+  /** Base hostnames of virtual-hosted addressing (`bucket.<hostname>`). */
+  hostnames: string[]
+  /** Buckets anonymous requests may read. */
+  publicRead: Set<string>
+  /** The clock signatures are checked against. */
+  now: () => number
+  /** 'spaces' answers NotImplemented where DigitalOcean Spaces does. */
+  profile: 'aws' | 'spaces'
+  faults: Faults | undefined
+}
+
+/** What a response needs of its request. */
+export type Reply = Pick<Ctx, 'req' | 'res' | 'extraHeaders'>
+
+/** Send a response with an optional body; HEAD and 204/304 never carry one. */
+export function send (ctx: Reply, status: number, headers: Record<string, string>, body?: string | Buffer): void {
+  const { res } = ctx
+  const payload = body === undefined || ctx.req.method === 'HEAD' || status === 204 || status === 304 ? undefined : body
+  res.writeHead(status, {
+    ...ctx.extraHeaders,
+    ...headers,
+    ...(payload === undefined ? (headers['content-length'] === undefined && status !== 204 && status !== 304 ? { 'content-length': '0' } : {}) : { 'content-length': String(Buffer.byteLength(payload)) })
+  })
+  res.end(payload)
+}
+
+export function sendXml (ctx: Ctx, root: string, content: Record<string, unknown> | string, headers: Record<string, string> = {}): void {
+  send(ctx, 200, { 'content-type': 'application/xml', ...headers }, renderXml(root, content))
+}
+
+/** Stream an object body out with backpressure; a client that goes away stops the read. */
+export async function sendStream (ctx: Ctx, status: number, headers: Record<string, string>, body: Readable): Promise<void> {
+  ctx.res.writeHead(status, { ...ctx.extraHeaders, ...headers })
+  if (ctx.req.method === 'HEAD') {
+    body.destroy()
+    ctx.res.end()
+    return
+  }
+  if (ctx.truncate) {
+    await sendHalf(ctx, Number(headers['content-length'] ?? 0), body)
+    return
+  }
+  await pipeline(body, ctx.res).catch(() => { body.destroy() })
+}
+
+/** A fault: half the promised bytes, then the connection drops. */
+async function sendHalf (ctx: Ctx, length: number, body: Readable): Promise<void> {
+  let left = Math.floor(length / 2)
+  for await (const piece of body) {
+    const buf = piece as Buffer
+    const part = buf.length >= left ? buf.subarray(0, left) : buf
+    left -= part.length
+    // Let the bytes reach the client before the connection drops.
+    await new Promise<void>(resolve => ctx.res.write(part, () => resolve()))
+    if (left === 0) break
+  }
+  body.destroy()
+  ctx.res.destroy()
+}
+
+/** Answer with S3's error body (none for HEAD), or cut the connection if the response has begun. */
+export function sendError (ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'target' | 'extraHeaders'>, err: unknown): string {
+  const { req, res } = ctx
+  const error = toS3Error(err)
+  if (res.headersSent) {
+    res.destroy()
+    return error.code
+  }
+  const resource = ctx.target.virtualHosted ? ctx.target.resource : ctx.target.rawPath
+  const body = renderXml('Error', { Code: error.code, Message: error.message, ...error.extras, Resource: resource, RequestId: ctx.requestId }, false)
+  const headers: Record<string, string> = { ...ctx.extraHeaders, ...error.headers, 'content-type': 'application/xml' }
+  // A body the client is still sending would otherwise be read to the end just to keep the connection.
+  if (!req.complete) headers.connection = 'close'
+  const payload = req.method === 'HEAD' || error.status === 304 ? undefined : body
+  if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload))
+  res.writeHead(error.status, headers)
+  res.end(payload)
+  return error.code
+}

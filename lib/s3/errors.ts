@@ -1,0 +1,120 @@
+import { isSpaceboxError } from '../index.js'
+
+/** HTTP status of every S3 error code the adapter answers with, engine codes included. */
+const STATUS: Record<string, number> = {
+  NotModified: 304,
+  AuthorizationHeaderMalformed: 400,
+  AuthorizationQueryParametersError: 400,
+  BadDigest: 400,
+  BadRequest: 400,
+  EntityTooLarge: 400,
+  EntityTooSmall: 400,
+  IncompleteBody: 400,
+  InvalidArgument: 400,
+  InvalidBucketName: 400,
+  InvalidDigest: 400,
+  InvalidEncryptionAlgorithmError: 400,
+  InvalidLocationConstraint: 400,
+  InvalidPart: 400,
+  InvalidPartOrder: 400,
+  InvalidRequest: 400,
+  InvalidURI: 400,
+  'KMS.NotFoundException': 400,
+  KeyTooLongError: 400,
+  MalformedTrailerError: 400,
+  MalformedXML: 400,
+  MaxMessageLengthExceeded: 400,
+  MetadataTooLarge: 400,
+  MissingRequestBodyError: 400,
+  RequestHeaderSectionTooLarge: 400,
+  RequestTimeout: 400,
+  ServerSideEncryptionConfigurationNotFoundError: 404,
+  UnsupportedFormat: 500,
+  XAmzContentSHA256Mismatch: 400,
+  InvalidMasterKey: 500,
+  AccessDenied: 403,
+  AccessForbidden: 403,
+  InvalidAccessKeyId: 403,
+  RequestTimeTooSkewed: 403,
+  SignatureDoesNotMatch: 403,
+  NoSuchBucket: 404,
+  NoSuchKey: 404,
+  NoSuchUpload: 404,
+  NoSuchCORSConfiguration: 404,
+  NoSuchAccessKey: 404,
+  MethodNotAllowed: 405,
+  BucketAlreadyExists: 409,
+  BucketAlreadyOwnedByYou: 409,
+  BucketNotEmpty: 409,
+  ConditionalRequestConflict: 409,
+  MissingContentLength: 411,
+  PreconditionFailed: 412,
+  InvalidRange: 416,
+  InternalError: 500,
+  StoreLocked: 500,
+  NotImplemented: 501,
+  NotOpen: 503,
+  ServiceUnavailable: 503,
+  SlowDown: 503
+}
+
+/** Elements an S3 error body may carry beside Code and Message (BucketName, Key, Region, ...). */
+export type ErrorExtras = Record<string, string | number>
+
+/** An error the adapter answers with: an S3 code, its message and the body's extra elements. */
+export class S3Error extends Error {
+  override name = 'S3Error'
+  readonly code: string
+  readonly extras: ErrorExtras
+  /** Headers the response carries besides the usual ones (Content-Range for InvalidRange, ...). */
+  readonly headers: Record<string, string>
+
+  constructor (code: string, message: string, extras: ErrorExtras = {}, headers: Record<string, string> = {}) {
+    super(message)
+    this.code = code
+    this.extras = extras
+    this.headers = headers
+  }
+
+  get status (): number {
+    return STATUS[this.code] ?? 400
+  }
+}
+
+/** The S3 error for anything thrown while serving a request; unknown failures become InternalError. */
+export function toS3Error (err: unknown): S3Error {
+  if (err instanceof S3Error) return err
+  if (isSpaceboxError(err)) {
+    const extras: ErrorExtras = {}
+    const headers: Record<string, string> = {}
+    const detail = err.detail ?? {}
+    if (err.code === 'NoSuchBucket' && err.bucket !== undefined) extras.BucketName = err.bucket
+    if ((err.code === 'NoSuchKey' || err.code === 'KeyTooLongError') && err.key !== undefined) extras.Key = err.key
+    if (err.code === 'NoSuchUpload' && detail.uploadId !== undefined) extras.UploadId = detail.uploadId
+    if (err.code === 'InvalidRange' && detail.actualObjectSize !== undefined) {
+      extras.ActualObjectSize = detail.actualObjectSize
+      if (detail.range !== undefined) extras.RangeRequested = detail.range
+      headers['content-range'] = `bytes */${detail.actualObjectSize}`
+    }
+    if (err.code === 'PreconditionFailed' && detail.condition !== undefined) extras.Condition = detail.condition
+    if (err.code === 'InvalidAccessKeyId' && detail.accessKeyId !== undefined) extras.AWSAccessKeyId = detail.accessKeyId
+    if (err.code === 'BucketAlreadyOwnedByYou' && err.bucket !== undefined) extras.BucketName = err.bucket
+    // Engine codes that have no S3 counterpart on the wire.
+    if (err.code === 'NoSuchAccessKey') return new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', extras)
+    if (err.code === 'NotOpen') return new S3Error('ServiceUnavailable', 'Please reduce your request rate.', extras)
+    // A key id the request (or the bucket default) names that the provider lacks is the client's
+    // mistake, as S3 reports an unknown KMS key; a store that cannot open its keys is not.
+    if (err.code === 'InvalidMasterKey' && detail.masterKeyId !== undefined) {
+      return new S3Error('KMS.NotFoundException', `Invalid keyId ${detail.masterKeyId}`)
+    }
+    if (err.code === 'UnsupportedFormat' || err.code === 'StoreLocked' || err.code === 'InvalidMasterKey') {
+      return new S3Error('InternalError', 'We encountered an internal error. Please try again.', extras)
+    }
+    return new S3Error(err.code, err.message, extras, headers)
+  }
+  return new S3Error('InternalError', 'We encountered an internal error. Please try again.')
+}
+
+export function statusOf (code: string): number {
+  return STATUS[code] ?? 400
+}

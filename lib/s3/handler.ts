@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isSpaceboxError, type CorsRule, type Spacebox } from '../index.js'
+import { authenticate } from './auth.js'
+import { sendError, send, type Ctx, type Settings } from './context.js'
+import { corsHeaders, preflight } from './cors.js'
+import { S3Error } from './errors.js'
+import { faultError } from './faults.js'
+import * as buckets from './handlers/buckets.js'
+import * as listing from './handlers/listing.js'
+import * as multipart from './handlers/multipart.js'
+import * as objects from './handlers/objects.js'
+import { parseTarget, type Target } from './request.js'
+import { route, type Operation } from './router.js'
+
+const HANDLERS: Record<Operation, (ctx: Ctx) => Promise<void>> = {
+  ListBuckets: buckets.listBuckets,
+  CreateBucket: buckets.createBucket,
+  HeadBucket: buckets.headBucket,
+  DeleteBucket: buckets.deleteBucket,
+  GetBucketLocation: buckets.getBucketLocation,
+  GetBucketVersioning: buckets.getBucketVersioning,
+  PutBucketEncryption: buckets.putBucketEncryption,
+  GetBucketEncryption: buckets.getBucketEncryption,
+  DeleteBucketEncryption: buckets.deleteBucketEncryption,
+  PutBucketCors: buckets.putBucketCors,
+  GetBucketCors: buckets.getBucketCors,
+  DeleteBucketCors: buckets.deleteBucketCors,
+  ListObjects: listing.listObjects,
+  ListObjectsV2: listing.listObjectsV2,
+  ListMultipartUploads: multipart.listMultipartUploads,
+  DeleteObjects: objects.deleteObjects,
+  PutObject: objects.putObject,
+  CopyObject: objects.copyObject,
+  GetObject: objects.getObject,
+  HeadObject: objects.headObject,
+  DeleteObject: objects.deleteObject,
+  GetObjectAttributes: objects.getObjectAttributes,
+  CreateMultipartUpload: multipart.createMultipartUpload,
+  UploadPart: multipart.uploadPart,
+  UploadPartCopy: multipart.uploadPartCopy,
+  CompleteMultipartUpload: multipart.completeMultipartUpload,
+  AbortMultipartUpload: multipart.abortMultipartUpload,
+  ListParts: multipart.listParts
+}
+
+// What an anonymous request may do on a bucket the server was told is public-read.
+const PUBLIC_READS = new Set<Operation>(['GetObject', 'HeadObject', 'ListObjects', 'ListObjectsV2', 'HeadBucket', 'GetBucketLocation'])
+
+export function newRequestId (): string {
+  return randomBytes(8).toString('hex').toUpperCase()
+}
+
+/** A served S3 request, as the server's observers (the test fixture's journal) see it. */
+export interface Exchange {
+  method: string
+  operation: Operation | undefined
+  bucket: string | undefined
+  key: string | undefined
+  accessKeyId: string | undefined
+  /** How the request was signed. */
+  auth: 'v4' | 'v4-presigned' | 'v2' | 'anonymous' | undefined
+  /** The x-amz-content-sha256 mode: a hex hash is reported as 'SHA256', else the literal (UNSIGNED-PAYLOAD, STREAMING-...). */
+  payload: string | undefined
+  /** The flexible checksum the request carried (header or trailer), if any. */
+  checksumAlgorithm: string | undefined
+  /** The S3 error code of a failed request. */
+  error: string | undefined
+  /** The fault rule that hit the request. */
+  fault: number | undefined
+}
+
+// Operations DigitalOcean Spaces answers with NotImplemented, in the 'spaces' profile.
+const SPACES_UNSUPPORTED = new Set<Operation>(['PutBucketEncryption', 'GetBucketEncryption', 'DeleteBucketEncryption', 'GetObjectAttributes'])
+
+/**
+ * Serve one S3 request: address, authenticate, route, then one engine call through the key's
+ * scoped view, rendered as S3 renders it. Every failure becomes S3's error response.
+ */
+export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Exchange> {
+  const exchange = describe(req)
+  let target: Target = { rawPath: req.url ?? '/', rawQuery: '', query: new Map(), virtualHosted: false, resource: req.url ?? '/' }
+  const extraHeaders: Record<string, string> = {}
+  try {
+    target = parseTarget(req, settings.hostnames)
+    exchange.bucket = target.bucket
+    exchange.key = target.key
+    if (req.method === 'OPTIONS') {
+      await answerPreflight(box, req, res, target, extraHeaders)
+      return exchange
+    }
+    const identity = authenticate(box, req, target, settings.now())
+    exchange.accessKeyId = identity?.accessKeyId
+    exchange.auth = identity === undefined ? 'anonymous' : identity.kind
+    // Anonymous requests learn nothing, not even which operations exist, unless the bucket is public.
+    const isPublic = target.bucket !== undefined && settings.publicRead.has(target.bucket)
+    if (identity === undefined && !isPublic) throw new S3Error('AccessDenied', 'Access Denied')
+    const op = route(req.method ?? 'GET', target, req.headers)
+    exchange.operation = op
+    if (settings.profile === 'spaces' && SPACES_UNSUPPORTED.has(op)) {
+      throw new S3Error('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
+    }
+    if (target.bucket !== undefined && req.headers.origin !== undefined) {
+      Object.assign(extraHeaders, corsHeaders(await corsRules(box, target.bucket), req.headers, req.method ?? 'GET'))
+    }
+    let truncate = false
+    const fault = settings.faults?.pick({ operation: op, bucket: target.bucket, key: target.key })
+    if (fault !== undefined) {
+      exchange.fault = fault.id
+      if (fault.latencyMs !== undefined) await new Promise(resolve => setTimeout(resolve, fault.latencyMs))
+      if (fault.resetConnection === true) {
+        req.socket.destroy()
+        return exchange
+      }
+      if (fault.error !== undefined) throw faultError(fault.error)
+      truncate = fault.truncateBody === true
+    }
+    let store: Ctx['store']
+    if (identity !== undefined) store = box.as(identity.accessKeyId, identity.generation)
+    else if (isPublic && PUBLIC_READS.has(op)) store = box
+    else throw new S3Error('AccessDenied', 'Access Denied')
+    const ctx: Ctx = {
+      req, res, requestId, target, op, store, box, identity, extraHeaders, settings,
+      bucket: target.bucket ?? '',
+      key: target.key ?? '',
+      truncate
+    }
+    await HANDLERS[op](ctx)
+  } catch (err) {
+    exchange.error = sendError({ req, res, requestId, target, extraHeaders }, err)
+  }
+  return exchange
+}
+
+/** What the request's headers say about it, before anything is parsed. */
+function describe (req: IncomingMessage): Exchange {
+  const payload = req.headers['x-amz-content-sha256']
+  const mode = typeof payload === 'string' ? (/^[0-9a-f]{64}$/.test(payload) ? 'SHA256' : payload) : undefined
+  let checksumAlgorithm: string | undefined
+  const trailer = req.headers['x-amz-trailer']
+  if (typeof trailer === 'string' && trailer.startsWith('x-amz-checksum-')) checksumAlgorithm = trailer.slice(15).toUpperCase()
+  for (const name of Object.keys(req.headers)) {
+    if (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-mode' && name !== 'x-amz-checksum-type' && name !== 'x-amz-checksum-algorithm') {
+      checksumAlgorithm = name.slice(15).toUpperCase()
+    }
+  }
+  return {
+    method: req.method ?? 'GET',
+    operation: undefined,
+    bucket: undefined,
+    key: undefined,
+    accessKeyId: undefined,
+    auth: undefined,
+    payload: mode,
+    checksumAlgorithm,
+    error: undefined,
+    fault: undefined
+  }
+}
+
+/** A bucket's CORS rules; undefined when it has none or does not exist. */
+async function corsRules (box: Spacebox, bucket: string): Promise<CorsRule[] | undefined> {
+  try {
+    return await box.getBucketCors(bucket)
+  } catch (err) {
+    if (isSpaceboxError(err)) return undefined
+    throw err
+  }
+}
+
+/** Browsers send preflights unsigned: the bucket's CORS rules alone decide. */
+async function answerPreflight (box: Spacebox, req: IncomingMessage, res: ServerResponse, target: Target, extraHeaders: Record<string, string>): Promise<void> {
+  if (target.bucket === undefined) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
+  const exists = await box.headBucket(target.bucket).then(() => true, () => false)
+  if (!exists) throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found')
+  const answer = preflight(await corsRules(box, target.bucket), req.headers, target.key === undefined ? 'BUCKET' : 'OBJECT')
+  send({ req, res, extraHeaders }, answer.status, answer.headers)
+}

@@ -1,0 +1,161 @@
+import type { BucketEncryptionConfig } from '../../index.js'
+import { payloadOf, readSmall } from '../body.js'
+import { send, sendXml, type Ctx } from '../context.js'
+import { corsConfigurationXml, parseCorsConfiguration } from '../cors.js'
+import { S3Error } from '../errors.js'
+import { verifyIntegrity } from '../integrity.js'
+import { children, malformedXml, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
+
+const OWNER = { ID: 'spacebox', DisplayName: 'spacebox' }
+
+/**
+ * ListBuckets: the buckets the key can reach.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
+ */
+export async function listBuckets (ctx: Ctx): Promise<void> {
+  const buckets = await ctx.store.listBuckets()
+  sendXml(ctx, 'ListAllMyBucketsResult', {
+    Owner: OWNER,
+    Buckets: { Bucket: buckets.map(b => ({ Name: b.name, CreationDate: b.created.toISOString(), BucketRegion: b.region })) }
+  })
+}
+
+/** A small XML body of a bucket request, read whole and checked against its digests. */
+async function configBody (ctx: Ctx, required: boolean): Promise<string> {
+  const payload = payloadOf(ctx.req, ctx.identity?.v4)
+  const bytes = await readSmall(payload.body, MAX_XML_BYTES)
+  verifyIntegrity(ctx.req.headers, bytes, payload.trailer?.checksums(), required)
+  return bytes.toString('utf8')
+}
+
+/**
+ * CreateBucket, in the region of its LocationConstraint (the server's when absent).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+ */
+export async function createBucket (ctx: Ctx): Promise<void> {
+  const body = await configBody(ctx, false)
+  let region: string | undefined
+  if (body.trim() !== '') {
+    const doc = parseXml(body, 'CreateBucketConfiguration', [])
+    const constraint = optionalText(doc, 'LocationConstraint')?.trim()
+    if (constraint !== undefined && constraint !== '') region = constraint === 'EU' ? 'eu-west-1' : constraint
+  }
+  region ??= ctx.settings.region
+  await ctx.store.createBucket(ctx.bucket, region === undefined ? {} : { region })
+  send(ctx, 200, { location: `/${ctx.bucket}` })
+}
+
+/**
+ * HeadBucket: 200 with the bucket's region, or a body-less 404/403.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
+ */
+export async function headBucket (ctx: Ctx): Promise<void> {
+  const info = await ctx.store.headBucket(ctx.bucket)
+  send(ctx, 200, { 'x-amz-bucket-region': info.region })
+}
+
+/**
+ * DeleteBucket: only an empty bucket.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html
+ */
+export async function deleteBucket (ctx: Ctx): Promise<void> {
+  await ctx.store.deleteBucket(ctx.bucket)
+  send(ctx, 204, {})
+}
+
+/**
+ * GetBucketLocation: us-east-1 is the empty constraint, as S3 answers.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html
+ */
+export async function getBucketLocation (ctx: Ctx): Promise<void> {
+  const info = await ctx.store.headBucket(ctx.bucket)
+  sendXml(ctx, 'LocationConstraint', info.region === 'us-east-1' ? '' : info.region)
+}
+
+/**
+ * GetBucketVersioning: spacebox does not version objects, so versioning has never been enabled.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html
+ */
+export async function getBucketVersioning (ctx: Ctx): Promise<void> {
+  await ctx.store.headBucket(ctx.bucket)
+  sendXml(ctx, 'VersioningConfiguration', {})
+}
+
+/**
+ * PutBucketEncryption: the default encryption of new objects.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketEncryption.html
+ */
+export async function putBucketEncryption (ctx: Ctx): Promise<void> {
+  const doc = parseXml(await configBody(ctx, false), 'ServerSideEncryptionConfiguration', ['Rule'])
+  const rules = children(doc, 'Rule')
+  if (rules.length !== 1) throw malformedXml()
+  const rule = rules[0] as Record<string, unknown>
+  const apply = rule.ApplyServerSideEncryptionByDefault
+  if (typeof apply !== 'object' || apply === null) throw malformedXml()
+  const defaults = apply as Record<string, unknown>
+  const algorithm = text(defaults, 'SSEAlgorithm').trim()
+  if (algorithm !== 'AES256' && algorithm !== 'aws:kms') {
+    throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
+  }
+  const config: BucketEncryptionConfig = { algorithm }
+  const masterKeyId = optionalText(defaults, 'KMSMasterKeyID')?.trim()
+  if (masterKeyId !== undefined && masterKeyId !== '') config.masterKeyId = masterKeyId
+  const bucketKey = optionalText(rule, 'BucketKeyEnabled')?.trim()
+  if (bucketKey !== undefined) config.bucketKeyEnabled = bucketKey === 'true'
+  await ctx.store.putBucketEncryption(ctx.bucket, config)
+  send(ctx, 200, {})
+}
+
+/**
+ * GetBucketEncryption.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketEncryption.html
+ */
+export async function getBucketEncryption (ctx: Ctx): Promise<void> {
+  const config = await ctx.store.getBucketEncryption(ctx.bucket)
+  sendXml(ctx, 'ServerSideEncryptionConfiguration', {
+    Rule: {
+      ApplyServerSideEncryptionByDefault: {
+        SSEAlgorithm: config.algorithm,
+        ...(config.masterKeyId === undefined ? {} : { KMSMasterKeyID: config.masterKeyId })
+      },
+      BucketKeyEnabled: String(config.bucketKeyEnabled === true)
+    }
+  })
+}
+
+/**
+ * DeleteBucketEncryption.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketEncryption.html
+ */
+export async function deleteBucketEncryption (ctx: Ctx): Promise<void> {
+  await ctx.store.deleteBucketEncryption(ctx.bucket)
+  send(ctx, 204, {})
+}
+
+/**
+ * PutBucketCors: the rules browsers are held to (Content-MD5 or a checksum required, as S3).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
+ */
+export async function putBucketCors (ctx: Ctx): Promise<void> {
+  const rules = parseCorsConfiguration(await configBody(ctx, true))
+  await ctx.store.putBucketCors(ctx.bucket, rules)
+  send(ctx, 200, {})
+}
+
+/**
+ * GetBucketCors.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketCors.html
+ */
+export async function getBucketCors (ctx: Ctx): Promise<void> {
+  const rules = await ctx.store.getBucketCors(ctx.bucket)
+  send(ctx, 200, { 'content-type': 'application/xml' }, corsConfigurationXml(rules))
+}
+
+/**
+ * DeleteBucketCors.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketCors.html
+ */
+export async function deleteBucketCors (ctx: Ctx): Promise<void> {
+  await ctx.store.deleteBucketCors(ctx.bucket)
+  send(ctx, 204, {})
+}

@@ -1,0 +1,109 @@
+import type { ListObjectsOptions, ListObjectsV2Options, ObjectSummary } from '../../index.js'
+import { sendXml, type Ctx } from '../context.js'
+import { S3Error } from '../errors.js'
+
+const OWNER = { ID: 'spacebox', DisplayName: 'spacebox' }
+
+/**
+ * With `encoding-type=url`, names are sent URL-encoded, space as %20 and '+' as %2B: clients
+ * decode with form decoding. Keys with control characters can only be listed this way.
+ */
+export function nameEncoder (ctx: Ctx): (s: string) => string {
+  const type = ctx.target.query.get('encoding-type')
+  if (type === undefined) return s => s
+  if (type.toLowerCase() !== 'url') {
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: type })
+  }
+  return s => encodeURIComponent(s).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replaceAll('%2F', '/')
+}
+
+/** max-keys / max-uploads / max-parts: an integer ≥ 0, capped by the engine at 1000. */
+export function maxOf (ctx: Ctx, name: string): number | undefined {
+  const value = ctx.target.query.get(name)
+  if (value === undefined) return undefined
+  if (!/^\d{1,10}$/.test(value)) {
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: value })
+  }
+  return Math.min(Number(value), 1000)
+}
+
+function contents (items: ObjectSummary[], encode: (s: string) => string, withOwner: boolean): Array<Record<string, unknown>> {
+  return items.map(o => ({
+    Key: encode(o.key),
+    LastModified: o.lastModified.toISOString(),
+    ETag: o.etag,
+    Size: String(o.size),
+    ...(withOwner ? { Owner: OWNER } : {}),
+    StorageClass: o.storageClass
+  }))
+}
+
+function given (ctx: Ctx, name: string): string | undefined {
+  return ctx.target.query.get(name)
+}
+
+/**
+ * ListObjectsV2: one page in UTF-8 byte order, with common prefixes and a continuation token.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+ */
+export async function listObjectsV2 (ctx: Ctx): Promise<void> {
+  const encode = nameEncoder(ctx)
+  const options: ListObjectsV2Options = {}
+  const prefix = given(ctx, 'prefix')
+  if (prefix !== undefined) options.prefix = prefix
+  const delimiter = given(ctx, 'delimiter')
+  if (delimiter !== undefined && delimiter !== '') options.delimiter = delimiter
+  const startAfter = given(ctx, 'start-after')
+  if (startAfter !== undefined) options.startAfter = startAfter
+  const token = given(ctx, 'continuation-token')
+  if (token !== undefined) options.continuationToken = token
+  const maxKeys = maxOf(ctx, 'max-keys')
+  if (maxKeys !== undefined) options.maxKeys = maxKeys
+  const fetchOwner = given(ctx, 'fetch-owner') === 'true'
+  if (fetchOwner) options.fetchOwner = true
+  const page = await ctx.store.listObjectsV2(ctx.bucket, options)
+  sendXml(ctx, 'ListBucketResult', {
+    Name: ctx.bucket,
+    Prefix: encode(page.prefix),
+    ...(page.delimiter === undefined ? {} : { Delimiter: encode(page.delimiter) }),
+    MaxKeys: String(page.maxKeys),
+    KeyCount: String(page.keyCount),
+    IsTruncated: String(page.isTruncated),
+    ...(token === undefined ? {} : { ContinuationToken: token }),
+    ...(page.nextContinuationToken === undefined ? {} : { NextContinuationToken: page.nextContinuationToken }),
+    ...(startAfter === undefined ? {} : { StartAfter: encode(startAfter) }),
+    ...(given(ctx, 'encoding-type') === undefined ? {} : { EncodingType: 'url' }),
+    Contents: contents(page.contents, encode, fetchOwner),
+    CommonPrefixes: page.commonPrefixes.map(p => ({ Prefix: encode(p) }))
+  })
+}
+
+/**
+ * ListObjects (v1): pages by marker; NextMarker only with a delimiter, as S3.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html
+ */
+export async function listObjects (ctx: Ctx): Promise<void> {
+  const encode = nameEncoder(ctx)
+  const options: ListObjectsOptions = {}
+  const prefix = given(ctx, 'prefix')
+  if (prefix !== undefined) options.prefix = prefix
+  const delimiter = given(ctx, 'delimiter')
+  if (delimiter !== undefined && delimiter !== '') options.delimiter = delimiter
+  const marker = given(ctx, 'marker')
+  if (marker !== undefined) options.marker = marker
+  const maxKeys = maxOf(ctx, 'max-keys')
+  if (maxKeys !== undefined) options.maxKeys = maxKeys
+  const page = await ctx.store.listObjects(ctx.bucket, options)
+  sendXml(ctx, 'ListBucketResult', {
+    Name: ctx.bucket,
+    Prefix: encode(page.prefix),
+    Marker: encode(page.marker),
+    ...(page.nextMarker === undefined ? {} : { NextMarker: encode(page.nextMarker) }),
+    MaxKeys: String(page.maxKeys),
+    ...(page.delimiter === undefined ? {} : { Delimiter: encode(page.delimiter) }),
+    IsTruncated: String(page.isTruncated),
+    ...(given(ctx, 'encoding-type') === undefined ? {} : { EncodingType: 'url' }),
+    Contents: contents(page.contents, encode, true),
+    CommonPrefixes: page.commonPrefixes.map(p => ({ Prefix: encode(p) }))
+  })
+}

@@ -1,0 +1,218 @@
+import type { Checksums, CompletedPart, CreateMultipartUploadOptions, ListMultipartUploadsOptions, UploadPartCopyOptions, UploadPartOptions } from '../../index.js'
+import { CHECKSUM_ALGORITHMS } from '../../index.js'
+import { payloadOf, readSmall } from '../body.js'
+import { send, sendXml, type Ctx } from '../context.js'
+import { S3Error } from '../errors.js'
+import { checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, header, objectHeadersOf } from '../headers.js'
+import { children, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
+import { continueIfAsked, copySourceOf, digestOptions, sourceConditions, writeConditions } from './objects.js'
+import { maxOf, nameEncoder } from './listing.js'
+
+const OWNER = { ID: 'spacebox', DisplayName: 'spacebox' }
+
+function uploadIdOf (ctx: Ctx): string {
+  return ctx.target.query.get('uploadId') ?? ''
+}
+
+function partNumberOf (ctx: Ctx): number {
+  const raw = ctx.target.query.get('partNumber') ?? ''
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 10000) {
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw })
+  }
+  return Number(raw)
+}
+
+/** Checksum elements of a result (composite values keep their -N, as S3 reports them). */
+function checksumElements (checksums: Checksums): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [algorithm, value] of Object.entries(checksums)) out[`Checksum${algorithm}`] = value
+  return out
+}
+
+/**
+ * CreateMultipartUpload: the object's headers, encryption and checksum algorithm are fixed here.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
+ */
+export async function createMultipartUpload (ctx: Ctx): Promise<void> {
+  const { headers } = ctx.req
+  const options: CreateMultipartUploadOptions = { ...objectHeadersOf(headers), ...encryptionOf(headers) }
+  const algorithm = checksumAlgorithmOf(header(headers, 'x-amz-checksum-algorithm'))
+  if (algorithm !== undefined) options.checksumAlgorithm = algorithm
+  const type = header(headers, 'x-amz-checksum-type')?.toUpperCase()
+  if (type !== undefined) {
+    if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.')
+    options.checksumType = type
+  }
+  const upload = await ctx.store.createMultipartUpload(ctx.bucket, ctx.key, options)
+  const responseHeaders = encryptionHeaders(upload)
+  if (upload.checksumAlgorithm !== undefined) responseHeaders['x-amz-checksum-algorithm'] = upload.checksumAlgorithm
+  if (upload.checksumType !== undefined) responseHeaders['x-amz-checksum-type'] = upload.checksumType
+  sendXml(ctx, 'InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: upload.uploadId }, responseHeaders)
+}
+
+/**
+ * UploadPart: one part's bytes, checked like a PutObject body.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
+ */
+export async function uploadPart (ctx: Ctx): Promise<void> {
+  const partNumber = partNumberOf(ctx)
+  const payload = payloadOf(ctx.req, ctx.identity?.v4)
+  const options: UploadPartOptions = digestOptions(ctx)
+  if (payload.length !== undefined) options.contentLength = payload.length
+  if (payload.trailer !== undefined) {
+    options.checksumAlgorithm = payload.trailer.algorithm
+    options.trailingChecksums = payload.trailer.checksums
+  }
+  const customerKey = customerKeyOf(ctx.req.headers)
+  if (customerKey !== undefined) options.customerKey = customerKey
+  continueIfAsked(ctx)
+  const result = await ctx.store.uploadPart(ctx.bucket, ctx.key, uploadIdOf(ctx), partNumber, payload.body, options)
+  send(ctx, 200, { etag: result.etag, ...checksumHeaders(result.checksums) })
+}
+
+/**
+ * UploadPartCopy: a part made of (a range of) an existing object.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+ */
+export async function uploadPartCopy (ctx: Ctx): Promise<void> {
+  const partNumber = partNumberOf(ctx)
+  const source = copySourceOf(ctx)
+  const options: UploadPartCopyOptions = sourceConditions(ctx)
+  const range = header(ctx.req.headers, 'x-amz-copy-source-range')
+  if (range !== undefined) options.range = range
+  const customerKey = customerKeyOf(ctx.req.headers)
+  if (customerKey !== undefined) options.customerKey = customerKey
+  const sourceKey = customerKeyOf(ctx.req.headers, 'x-amz-copy-source-')
+  if (sourceKey !== undefined) options.sourceCustomerKey = sourceKey
+  const result = await ctx.store.uploadPartCopy(ctx.bucket, ctx.key, uploadIdOf(ctx), partNumber, source.bucket, source.key, options)
+  sendXml(ctx, 'CopyPartResult', { LastModified: result.lastModified.toISOString(), ETag: result.etag, ...checksumElements(result.checksums) })
+}
+
+/** The parts listed in a CompleteMultipartUpload body, with any per-part checksums. */
+function completedParts (xml: string): CompletedPart[] {
+  const doc = parseXml(xml, 'CompleteMultipartUpload', ['Part'])
+  const parts = children(doc, 'Part')
+  if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
+  return parts.map(part => {
+    const number = text(part, 'PartNumber').trim()
+    if (!/^\d{1,5}$/.test(number)) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: number })
+    const completed: CompletedPart = { partNumber: Number(number), etag: text(part, 'ETag').trim() }
+    const checksums: Checksums = {}
+    for (const algorithm of CHECKSUM_ALGORITHMS) {
+      const value = optionalText(part, `Checksum${algorithm}`)
+      if (value !== undefined) checksums[algorithm] = value.trim()
+    }
+    if (Object.keys(checksums).length > 0) completed.checksums = checksums
+    return completed
+  })
+}
+
+/**
+ * CompleteMultipartUpload: the listed parts become the object, without copying a byte.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+ */
+export async function completeMultipartUpload (ctx: Ctx): Promise<void> {
+  const payload = payloadOf(ctx.req, ctx.identity?.v4)
+  const xml = (await readSmall(payload.body, MAX_XML_BYTES * 2)).toString('utf8')
+  if (xml.trim() === '') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
+  const parts = completedParts(xml)
+  const result = await ctx.store.completeMultipartUpload(ctx.bucket, ctx.key, uploadIdOf(ctx), parts, writeConditions(ctx))
+  const host = ctx.req.headers.host ?? 'localhost'
+  sendXml(ctx, 'CompleteMultipartUploadResult', {
+    Location: `http://${host}/${ctx.bucket}/${encodeURIComponent(ctx.key).replaceAll('%2F', '/')}`,
+    Bucket: ctx.bucket,
+    Key: ctx.key,
+    ETag: result.etag,
+    ...checksumElements(result.checksums),
+    ...(result.checksumType !== undefined && Object.keys(result.checksums).length > 0 ? { ChecksumType: result.checksumType } : {})
+  }, encryptionHeaders(result))
+}
+
+/**
+ * AbortMultipartUpload: the upload and its parts are gone.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html
+ */
+export async function abortMultipartUpload (ctx: Ctx): Promise<void> {
+  await ctx.store.abortMultipartUpload(ctx.bucket, ctx.key, uploadIdOf(ctx))
+  send(ctx, 204, {})
+}
+
+/**
+ * ListParts: the parts uploaded so far, by part number.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
+ */
+export async function listParts (ctx: Ctx): Promise<void> {
+  const marker = ctx.target.query.get('part-number-marker')
+  if (marker !== undefined && !/^\d{1,5}$/.test(marker)) {
+    throw new S3Error('InvalidArgument', 'Provided part-number-marker not an integer or within integer range', { ArgumentName: 'part-number-marker', ArgumentValue: marker })
+  }
+  const maxParts = maxOf(ctx, 'max-parts')
+  const page = await ctx.store.listParts(ctx.bucket, ctx.key, uploadIdOf(ctx), {
+    ...(marker === undefined ? {} : { partNumberMarker: Number(marker) }),
+    ...(maxParts === undefined ? {} : { maxParts })
+  })
+  sendXml(ctx, 'ListPartsResult', {
+    Bucket: page.bucket,
+    Key: page.key,
+    UploadId: page.uploadId,
+    Initiator: OWNER,
+    Owner: OWNER,
+    StorageClass: page.storageClass,
+    PartNumberMarker: String(page.partNumberMarker),
+    ...(page.nextPartNumberMarker === undefined ? {} : { NextPartNumberMarker: String(page.nextPartNumberMarker) }),
+    MaxParts: String(page.maxParts),
+    IsTruncated: String(page.isTruncated),
+    ...(page.checksumAlgorithm === undefined ? {} : { ChecksumAlgorithm: page.checksumAlgorithm }),
+    ...(page.checksumType === undefined ? {} : { ChecksumType: page.checksumType }),
+    Part: page.parts.map(p => ({
+      PartNumber: String(p.partNumber),
+      LastModified: p.lastModified.toISOString(),
+      ETag: p.etag,
+      Size: String(p.size),
+      ...checksumElements(p.checksums)
+    }))
+  })
+}
+
+/**
+ * ListMultipartUploads: uploads in progress, by key then initiation.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
+ */
+export async function listMultipartUploads (ctx: Ctx): Promise<void> {
+  const q = ctx.target.query
+  const encode = nameEncoder(ctx)
+  const options: ListMultipartUploadsOptions = {}
+  const prefix = q.get('prefix')
+  if (prefix !== undefined) options.prefix = prefix
+  const delimiter = q.get('delimiter')
+  if (delimiter !== undefined && delimiter !== '') options.delimiter = delimiter
+  const keyMarker = q.get('key-marker')
+  if (keyMarker !== undefined) options.keyMarker = keyMarker
+  const uploadIdMarker = q.get('upload-id-marker')
+  if (uploadIdMarker !== undefined) options.uploadIdMarker = uploadIdMarker
+  const maxUploads = maxOf(ctx, 'max-uploads')
+  if (maxUploads !== undefined) options.maxUploads = maxUploads
+  const page = await ctx.store.listMultipartUploads(ctx.bucket, options)
+  sendXml(ctx, 'ListMultipartUploadsResult', {
+    Bucket: page.bucket,
+    KeyMarker: encode(page.keyMarker),
+    UploadIdMarker: page.uploadIdMarker,
+    ...(page.nextKeyMarker === undefined ? {} : { NextKeyMarker: encode(page.nextKeyMarker) }),
+    ...(page.nextUploadIdMarker === undefined ? {} : { NextUploadIdMarker: page.nextUploadIdMarker }),
+    Prefix: encode(page.prefix),
+    ...(page.delimiter === undefined ? {} : { Delimiter: encode(page.delimiter) }),
+    MaxUploads: String(page.maxUploads),
+    IsTruncated: String(page.isTruncated),
+    ...(q.get('encoding-type') === undefined ? {} : { EncodingType: 'url' }),
+    Upload: page.uploads.map(u => ({
+      Key: encode(u.key),
+      UploadId: u.uploadId,
+      Initiator: OWNER,
+      Owner: OWNER,
+      StorageClass: u.storageClass,
+      Initiated: u.initiated.toISOString(),
+      ...(u.checksumAlgorithm === undefined ? {} : { ChecksumAlgorithm: u.checksumAlgorithm })
+    })),
+    CommonPrefixes: page.commonPrefixes.map(p => ({ Prefix: encode(p) }))
+  })
+}

@@ -1,0 +1,202 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Checksums, type CustomerKey, type EncryptionInfo, type EncryptionOptions, type ObjectHeaders, type ObjectInfo } from '../index.js'
+import { S3Error } from './errors.js'
+
+export type Headers = Record<string, string>
+
+/** A request header's value; repeated headers (which S3 does not define for these) take the first. */
+export function header (headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** HTTP date (RFC 1123), as S3 writes Last-Modified and Date. */
+export function httpDate (date: Date): string {
+  return date.toUTCString()
+}
+
+/**
+ * Node hands header values over as latin-1. Clients that send non-ASCII metadata send its UTF-8
+ * bytes, so read them back as UTF-8 when they form valid UTF-8, else keep the latin-1 text.
+ */
+function utf8Value (value: string): string {
+  if (!/[^\x00-\x7f]/.test(value)) return value
+  const bytes = Buffer.from(value, 'latin1')
+  const decoded = bytes.toString('utf8')
+  return Buffer.from(decoded, 'utf8').equals(bytes) ? decoded : value
+}
+
+/** A header value safe to send: ASCII as is, anything else RFC 2047-encoded, as S3 returns it. */
+export function headerValue (value: string): string {
+  if (!/[^\x20-\x7e]/.test(value)) return value
+  return `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`
+}
+
+// An RFC 2047 encoded-word in a charset Buffer can decode, and the whitespace that may part two.
+const ENCODED_WORD = /=\?(utf-8|iso-8859-1|us-ascii)\?([bq])\?([^?\s]*)\?=/gi
+const BETWEEN_WORDS = /(\?=)[ \t]+(?==\?)/g
+
+/**
+ * S3 decodes RFC 2047 encoded-words in metadata values before storing them (and encodes
+ * non-ASCII values on the way out): the one way a client can send Unicode that every HTTP stack
+ * carries intact.
+ */
+function decodeEncodedWords (value: string): string {
+  if (!value.includes('=?')) return value
+  return value.replace(BETWEEN_WORDS, '$1').replace(ENCODED_WORD, (_word, charset: string, encoding: string, text: string) => {
+    const bytes = encoding.toLowerCase() === 'b'
+      ? Buffer.from(text, 'base64')
+      : Buffer.from(text.replaceAll('_', ' ').replace(/=([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1')
+    return bytes.toString(charset.toLowerCase() === 'utf-8' ? 'utf8' : 'latin1')
+  })
+}
+
+/** `x-amz-meta-*` headers, names lower-cased (Node already does) and values read as UTF-8. */
+export function metadataOf (headers: IncomingHttpHeaders): Record<string, string> {
+  const metadata: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('x-amz-meta-') || value === undefined) continue
+    metadata[name.slice(11)] = decodeEncodedWords(utf8Value(Array.isArray(value) ? value.join(',') : value))
+  }
+  return metadata
+}
+
+/** Content-Encoding minus the `aws-chunked` framing token, which is transport and never stored. */
+export function storedContentEncoding (value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const tokens = value.split(',').map(t => t.trim()).filter(t => t !== '' && t.toLowerCase() !== 'aws-chunked')
+  return tokens.length === 0 ? undefined : tokens.join(',')
+}
+
+/** The object headers a PUT, copy with REPLACE, or CreateMultipartUpload stores. */
+export function objectHeadersOf (headers: IncomingHttpHeaders): ObjectHeaders {
+  const out: ObjectHeaders = { metadata: metadataOf(headers) }
+  const contentType = header(headers, 'content-type')
+  if (contentType !== undefined && contentType !== '') out.contentType = contentType
+  const contentEncoding = storedContentEncoding(header(headers, 'content-encoding'))
+  if (contentEncoding !== undefined) out.contentEncoding = contentEncoding
+  const disposition = header(headers, 'content-disposition')
+  if (disposition !== undefined) out.contentDisposition = utf8Value(disposition)
+  const language = header(headers, 'content-language')
+  if (language !== undefined) out.contentLanguage = language
+  const cacheControl = header(headers, 'cache-control')
+  if (cacheControl !== undefined) out.cacheControl = cacheControl
+  const expires = header(headers, 'expires')
+  if (expires !== undefined) out.expires = expires
+  return out
+}
+
+/** `x-amz-checksum-<algorithm>` headers. */
+export function checksumsOf (headers: IncomingHttpHeaders): Checksums {
+  const checksums: Checksums = {}
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const value = header(headers, `x-amz-checksum-${algorithm.toLowerCase()}`)
+    if (value !== undefined) checksums[algorithm] = value
+  }
+  return checksums
+}
+
+/** An algorithm name as S3 spells it in x-amz-checksum-algorithm and friends (any case). */
+export function checksumAlgorithmOf (value: string | undefined): ChecksumAlgorithm | undefined {
+  if (value === undefined) return undefined
+  const upper = value.toUpperCase()
+  const found = CHECKSUM_ALGORITHMS.find(a => a === upper)
+  if (found === undefined) throw new S3Error('InvalidRequest', `Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]`)
+  return found
+}
+
+/** The SSE-C key a request brings (`prefix` is `x-amz-copy-source-` for the copy source's). */
+export function customerKeyOf (headers: IncomingHttpHeaders, prefix = 'x-amz-'): CustomerKey | undefined {
+  const algorithm = header(headers, `${prefix}server-side-encryption-customer-algorithm`)
+  const key = header(headers, `${prefix}server-side-encryption-customer-key`)
+  const md5 = header(headers, `${prefix}server-side-encryption-customer-key-md5`)
+  if (algorithm === undefined && key === undefined && md5 === undefined) return undefined
+  if (algorithm !== 'AES256') {
+    throw new S3Error('InvalidEncryptionAlgorithmError', 'The encryption request that you specified is not valid. The valid value is AES256.')
+  }
+  if (key === undefined) throw new S3Error('InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.')
+  return md5 === undefined ? { key } : { key, md5 }
+}
+
+/** Encryption asked for by a write: SSE-S3, SSE-KMS (with a bucket key or not) or SSE-C. */
+export function encryptionOf (headers: IncomingHttpHeaders): EncryptionOptions {
+  const out: EncryptionOptions = {}
+  const sse = header(headers, 'x-amz-server-side-encryption')
+  if (sse !== undefined) {
+    if (sse !== 'AES256' && sse !== 'aws:kms') {
+      throw new S3Error('InvalidArgument', 'Server Side Encryption with the given algorithm is not supported.', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: sse })
+    }
+    out.serverSideEncryption = sse
+  }
+  const keyId = header(headers, 'x-amz-server-side-encryption-aws-kms-key-id')
+  if (keyId !== undefined) out.masterKeyId = keyId
+  const bucketKey = header(headers, 'x-amz-server-side-encryption-bucket-key-enabled')
+  if (bucketKey !== undefined) out.bucketKeyEnabled = bucketKey.toLowerCase() === 'true'
+  const customerKey = customerKeyOf(headers)
+  if (customerKey !== undefined) out.customerKey = customerKey
+  return out
+}
+
+/** The response headers that report how an object is encrypted. */
+export function encryptionHeaders (info: EncryptionInfo): Headers {
+  const out: Headers = {}
+  if (info.customerKeyMD5 !== undefined) {
+    out['x-amz-server-side-encryption-customer-algorithm'] = 'AES256'
+    out['x-amz-server-side-encryption-customer-key-md5'] = info.customerKeyMD5
+    return out
+  }
+  if (info.serverSideEncryption !== undefined) out['x-amz-server-side-encryption'] = info.serverSideEncryption
+  if (info.masterKeyId !== undefined) out['x-amz-server-side-encryption-aws-kms-key-id'] = info.masterKeyId
+  if (info.bucketKeyEnabled === true) out['x-amz-server-side-encryption-bucket-key-enabled'] = 'true'
+  return out
+}
+
+/** `x-amz-checksum-*` response headers for checksums (none for composite values shown nowhere). */
+export function checksumHeaders (checksums: Checksums, type?: string): Headers {
+  const out: Headers = {}
+  for (const [algorithm, value] of Object.entries(checksums)) out[`x-amz-checksum-${algorithm.toLowerCase()}`] = value
+  if (type !== undefined && Object.keys(out).length > 0) out['x-amz-checksum-type'] = type
+  return out
+}
+
+// response-* parameters of GetObject/HeadObject and the header each replaces.
+const OVERRIDES: Array<[string, string]> = [
+  ['response-content-type', 'content-type'],
+  ['response-content-language', 'content-language'],
+  ['response-expires', 'expires'],
+  ['response-cache-control', 'cache-control'],
+  ['response-content-disposition', 'content-disposition'],
+  ['response-content-encoding', 'content-encoding']
+]
+
+/**
+ * The headers of a GetObject or HeadObject response. Checksums only when asked for
+ * (`x-amz-checksum-mode: ENABLED`) and only for whole objects: a client would check a range
+ * against the whole object's value and fail.
+ */
+export function objectHeaders (info: ObjectInfo, query: Map<string, string>, withChecksums: boolean): Headers {
+  const out: Headers = {
+    'last-modified': httpDate(info.lastModified),
+    etag: info.etag,
+    'accept-ranges': 'bytes',
+    'content-type': info.contentType
+  }
+  if (info.contentEncoding !== undefined) out['content-encoding'] = info.contentEncoding
+  if (info.contentDisposition !== undefined) out['content-disposition'] = headerValue(info.contentDisposition)
+  if (info.contentLanguage !== undefined) out['content-language'] = info.contentLanguage
+  if (info.cacheControl !== undefined) out['cache-control'] = info.cacheControl
+  if (info.expires !== undefined) out.expires = info.expires
+  for (const [name, value] of Object.entries(info.metadata)) out[`x-amz-meta-${name}`] = headerValue(value)
+  Object.assign(out, encryptionHeaders(info))
+  if (withChecksums) {
+    const composite = Object.values(info.checksums).some(v => v?.includes('-'))
+    Object.assign(out, checksumHeaders(info.checksums, composite ? 'COMPOSITE' : 'FULL_OBJECT'))
+  }
+  for (const [param, name] of OVERRIDES) {
+    const value = query.get(param)
+    if (value === undefined) continue
+    if (/[\r\n]/.test(value)) throw new S3Error('InvalidArgument', `Invalid value for ${param}`)
+    out[name] = headerValue(value)
+  }
+  return out
+}

@@ -1,0 +1,151 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Spacebox } from '../index.js'
+import type { Settings } from './context.js'
+import { newRequestId, serveS3, type Exchange } from './handler.js'
+import { handleKeysApi, isKeysApiPath } from './keys-api.js'
+import { FAULTS_PATH, handleFaultsApi } from './faults-api.js'
+import type { Faults } from './faults.js'
+
+export interface S3HandlerOptions {
+  /** Region of buckets created without a LocationConstraint. Default: the store's. */
+  region?: string
+  /** Base hostnames for virtual-hosted addressing (`bucket.<hostname>`). Default `['localhost']`;
+   * `bucket.<region>.digitaloceanspaces.com` and `bucket.s3[.<region>].amazonaws.com` always work. */
+  hostnames?: string[]
+  /** Token of the key-management API (`/v2/spaces/keys`), or its SHA-256 in hex. Without it that API is off. */
+  adminToken?: string | { sha256: string }
+  /** Buckets anonymous requests may read (GET, HEAD, list). None by default. */
+  publicRead?: string[]
+  /** The clock signatures are checked against (ms since the epoch). Default Date.now. */
+  clock?: () => number
+  /** 'spaces' answers like DigitalOcean Spaces where the two differ (NotImplemented for bucket encryption). Default 'aws'. */
+  profile?: 'aws' | 'spaces'
+  /** Fault rules to apply to matching requests (testing); also served at `/_spacebox/faults` to the admin token. */
+  faults?: Faults
+  /** Called when each S3 request has been answered, with what it was and how it ended. */
+  onExchange?: (record: ExchangeRecord) => void
+}
+
+/** One answered S3 request: what it was, its status, its size each way and its duration. */
+export interface ExchangeRecord extends Exchange {
+  requestId: string
+  status: number
+  /** The request body's declared size (Content-Length, framing included). */
+  bytesIn: number
+  /** Bytes of the response on the wire, headers included. */
+  bytesOut: number
+  ms: number
+}
+
+export interface S3ServerOptions extends S3HandlerOptions {
+  /** Default 127.0.0.1: loopback unless asked otherwise. */
+  host?: string
+  /** Default 0: any free port. */
+  port?: number
+  /** Most connections served at once; further ones are refused. Default 1024. */
+  maxConnections?: number
+}
+
+export interface S3Server {
+  url: string
+  port: number
+  server: Server
+  /** Stop accepting; let requests in flight finish (cut after `timeout` ms, default 10 s). */
+  close: (options?: { timeout?: number }) => Promise<void>
+}
+
+/** The adapter as a plain `(req, res)` handler, to mount in any node:http server. */
+export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const settings: Settings = {
+    region: options.region,
+    hostnames: (options.hostnames ?? ['localhost']).map(h => h.toLowerCase()),
+    publicRead: new Set(options.publicRead ?? []),
+    now: options.clock ?? Date.now,
+    profile: options.profile ?? 'aws',
+    faults: options.faults
+  }
+  const isAdmin = adminCheck(options.adminToken)
+  return (req, res) => {
+    const started = performance.now()
+    const requestId = newRequestId()
+    res.setHeader('x-amz-request-id', requestId)
+    res.setHeader('x-amz-id-2', requestId)
+    res.setHeader('server', 'spacebox')
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/'
+    if (isAdmin !== undefined && isKeysApiPath(path)) {
+      void handleKeysApi(box, req, res, requestId, { isAdmin, baseUrl: r => `http://${r.headers.host ?? 'localhost'}` })
+      return
+    }
+    if (path === FAULTS_PATH && options.faults !== undefined) {
+      void handleFaultsApi(options.faults, req, res, requestId, isAdmin)
+      return
+    }
+    const socket = req.socket
+    const written = socket.bytesWritten
+    void serveS3(box, settings, req, res, requestId).then(exchange => {
+      const report = (): void => {
+        options.onExchange?.({
+          ...exchange,
+          requestId,
+          status: res.statusCode,
+          bytesIn: Number(req.headers['content-length'] ?? req.headers['x-amz-decoded-content-length'] ?? 0) || 0,
+          bytesOut: socket.bytesWritten - written,
+          ms: performance.now() - started
+        })
+      }
+      if (options.onExchange === undefined) return
+      if (res.writableFinished || res.destroyed) report()
+      else res.once('close', report)
+    })
+  }
+}
+
+/** Compare a presented token with the configured one through their hashes: constant time, any length. */
+function adminCheck (token: S3HandlerOptions['adminToken']): ((presented: string) => boolean) | undefined {
+  if (token === undefined) return undefined
+  const expected = Buffer.from(typeof token === 'string' ? sha256(token) : token.sha256, 'hex')
+  return presented => {
+    const actual = Buffer.from(sha256(presented), 'hex')
+    return actual.length === expected.length && timingSafeEqual(actual, expected)
+  }
+}
+
+function sha256 (text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+/**
+ * Serve S3 (and, with an admin token, the key-management API) over HTTP. Uploads of many
+ * gigabytes take long, so there is no whole-request timeout; headers must arrive within 20 s.
+ */
+export async function createS3Server (box: Spacebox, options: S3ServerOptions = {}): Promise<S3Server> {
+  const handler = createS3Handler(box, options)
+  const server = createServer({ requestTimeout: 0, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, handler)
+  server.maxConnections = options.maxConnections ?? 1024
+  // Answer `Expect: 100-continue` only after the request is authorised (the handler sends the 100).
+  server.on('checkContinue', handler)
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  const shown = host.includes(':') ? `[${host}]` : host
+  return {
+    url: `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`,
+    port,
+    server,
+    close: async ({ timeout = 10_000 } = {}) => {
+      const closed = new Promise<void>(resolve => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const timer = setTimeout(() => server.closeAllConnections(), timeout)
+      await closed
+      clearTimeout(timer)
+    }
+  }
+}
