@@ -165,9 +165,9 @@ function getKey ({ box, id }: Call): Reply {
 
 async function replaceKey ({ box, req, id }: Call): Promise<Reply> {
   const body = await readJson(req)
-  if (body.name === undefined || body.grants === undefined) {
-    throw badRequest('PUT replaces the key\'s name and grants, so both are required; PATCH changes only the fields given')
-  }
+  if (body.name === undefined) throw badRequest('PUT needs the key\'s name; PATCH changes only the fields given')
+  // DigitalOcean's own client renames with `"grants": null`: that keeps the grants.
+  if (body.grants === null) delete body.grants
   return { status: 200, body: { key: keyJson(await editKey(box, id, body)) } }
 }
 

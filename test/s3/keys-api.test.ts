@@ -286,9 +286,12 @@ t.test('PUT replaces name and grants; PATCH changes what is given', async t => {
   t.equal(put.json.key.expires_at, '2999-01-01T00:00:00.000Z', 'PUT leaves the extensions it is not given alone')
   t.notOk('secret_key' in put.json.key)
 
-  for (const body of [{ name: 'only-name' }, { grants: [] }, {}]) {
+  for (const body of [{ grants: [] }, {}]) {
     assertError(t, await api.call('PUT', path, { body }), 400, 'bad_request')
   }
+  const godo = await api.call('PUT', path, { body: { name: 'renamed-by-godo', grants: null } })
+  t.equal(godo.json.key.name, 'renamed-by-godo', 'DigitalOcean\'s client renames with grants: null')
+  t.same(godo.json.key.grants, [{ bucket: 'videos', permission: 'readwrite' }], 'and the grants stay')
 
   const renamed = await api.call('PATCH', path, { body: { name: 'patched' } })
   t.equal(renamed.json.key.name, 'patched')

@@ -1,0 +1,189 @@
+import { parseArgs } from 'node:util'
+import type { Grant } from '../index.js'
+import { formatGrant, grantsOf } from './grants.js'
+import { CliError, UsageError, type Io } from './io.js'
+
+/** A key as the keys API shows it (snake case, ISO dates). */
+interface KeyJson {
+  name: string
+  access_key: string
+  grants: Grant[]
+  created_at: string
+  disabled: boolean
+  expires_at?: string
+  secret_key?: string
+}
+
+interface AccessJson {
+  access_key: string
+  name: string
+  permission: string
+  prefix?: string
+  disabled: boolean
+  expires_at?: string
+}
+
+interface Client {
+  endpoint: string
+  token: string
+  signal: AbortSignal
+}
+
+const OPTIONS = {
+  endpoint: { type: 'string', default: 'http://127.0.0.1:9000' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  name: { type: 'string' },
+  grant: { type: 'string', multiple: true },
+  'full-access': { type: 'boolean' },
+  bucket: { type: 'string' }
+} as const
+
+type Values = ReturnType<typeof parseArgs<{ args: string[], options: typeof OPTIONS, allowPositionals: true }>>['values']
+
+/** A subcommand: its arguments, the options of its own, and what it does with the API. */
+interface Subcommand {
+  args: string[]
+  options?: Array<keyof typeof OPTIONS>
+  /** The API's answer (printed with --json) and its readable form. */
+  run: (client: Client, args: string[], values: Values) => Promise<{ answer?: unknown, text: string }>
+}
+
+/** How long a request to the keys API may take: its answers are small and quick. */
+const TIMEOUT = 30_000
+
+const keyPath = (id: string): string => `/v2/spaces/keys/${encodeURIComponent(id)}`
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  create: {
+    args: [],
+    options: ['name', 'grant', 'full-access'],
+    async run (client, args, values) {
+      if (values.name === undefined) throw new UsageError('keys create needs --name NAME')
+      return keyAnswer(await call(client, 'POST', '/v2/spaces/keys', { name: values.name, grants: grantsOf(values.grant, values['full-access']) }))
+    }
+  },
+  list: {
+    args: [],
+    options: ['bucket'],
+    async run (client, args, values) {
+      const answer = await listAll(client, values.bucket)
+      const rows = answer.keys.map(k => [k.access_key, k.name, k.grants.map(formatGrant).join(' '), k.created_at, status(k)])
+      return { answer, text: table(['ACCESS KEY', 'NAME', 'GRANTS', 'CREATED', 'STATUS'], rows) }
+    }
+  },
+  get: {
+    args: ['ACCESS_KEY'],
+    run: async (client, [id = '']) => keyAnswer(await call(client, 'GET', keyPath(id)))
+  },
+  rename: {
+    args: ['ACCESS_KEY', 'NAME'],
+    run: async (client, [id = '', name]) => keyAnswer(await call(client, 'PATCH', keyPath(id), { name }))
+  },
+  regenerate: {
+    args: ['ACCESS_KEY'],
+    run: async (client, [id = '']) => keyAnswer(await call(client, 'POST', `${keyPath(id)}/regenerate`))
+  },
+  delete: {
+    args: ['ACCESS_KEY'],
+    async run (client, [id = '']) {
+      await call(client, 'DELETE', keyPath(id))
+      return { text: `Deleted access key ${id}.` }
+    }
+  },
+  access: {
+    args: ['BUCKET'],
+    async run (client, [bucket = '']) {
+      const answer = await call(client, 'GET', `/v2/spaces/buckets/${encodeURIComponent(bucket)}/access`) as { access: AccessJson[] }
+      const rows = answer.access.map(a => [a.access_key, a.name, a.permission, a.prefix ?? '', status(a)])
+      return { answer, text: table(['ACCESS KEY', 'NAME', 'PERMISSION', 'PREFIX', 'STATUS'], rows) }
+    }
+  }
+}
+
+/**
+ * `spacebox keys <subcommand>`: manage access keys of a running server through its keys API,
+ * authenticated with the admin token (`--token` or SPACEBOX_ADMIN_TOKEN, never printed).
+ */
+export async function keysCommand (argv: string[], io: Io): Promise<void> {
+  const [name = '', ...rest] = argv
+  const sub = SUBCOMMANDS[name]
+  if (sub === undefined) throw new UsageError(name === '' ? 'keys needs a subcommand' : `unknown keys subcommand ${JSON.stringify(name)}`)
+  const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: true })
+  const own = new Set<string>(['endpoint', 'token', 'json', ...sub.options ?? []])
+  const foreign = Object.keys(values).find(option => !own.has(option))
+  if (foreign !== undefined) throw new UsageError(`keys ${name} takes no --${foreign}`)
+  if (positionals.length !== sub.args.length) throw new UsageError(`keys ${name} takes ${sub.args.length === 0 ? 'no arguments' : sub.args.join(' ')}`)
+  const token = values.token ?? io.env.SPACEBOX_ADMIN_TOKEN ?? ''
+  if (token === '') throw new UsageError('the admin token is needed: --token TOKEN or SPACEBOX_ADMIN_TOKEN (printed by the first `spacebox serve`)')
+  const { answer, text } = await sub.run({ endpoint: values.endpoint, token, signal: io.signal }, positionals, values)
+  if (values.json !== true) io.stdout.write(`${text}\n`)
+  else if (answer !== undefined) io.stdout.write(`${JSON.stringify(answer, null, 2)}\n`)
+}
+
+function keyAnswer (answer: unknown): { answer: unknown, text: string } {
+  return { answer, text: describeKey((answer as { key: KeyJson }).key) }
+}
+
+/** Every page of the listing, oldest first, as one `{ keys, meta }`. */
+async function listAll (client: Client, bucket: string | undefined): Promise<{ keys: KeyJson[], meta: { total: number } }> {
+  const keys: KeyJson[] = []
+  for (let page = 1; ; page++) {
+    const query = new URLSearchParams({ per_page: '200', page: String(page), sort: 'created_at', sort_direction: 'asc', ...(bucket === undefined ? {} : { bucket }) })
+    const answer = await call(client, 'GET', `/v2/spaces/keys?${query.toString()}`) as { keys: KeyJson[], meta: { total: number } }
+    keys.push(...answer.keys)
+    if (answer.keys.length === 0 || keys.length >= answer.meta.total) return { keys, meta: { total: keys.length } }
+  }
+}
+
+/** One request to the keys API; its JSON answer, or a CliError with the server's message. */
+async function call (client: Client, method: string, path: string, body?: unknown): Promise<unknown> {
+  let res: Response
+  try {
+    res = await fetch(new URL(path, client.endpoint), {
+      method,
+      headers: { authorization: `Bearer ${client.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.any([client.signal, AbortSignal.timeout(TIMEOUT)])
+    })
+  } catch (err) {
+    if (client.signal.aborted) throw new CliError('interrupted')
+    if ((err as Error).name === 'TimeoutError') throw new CliError(`no answer from ${client.endpoint} within ${TIMEOUT / 1000} s`)
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+    throw new CliError(`cannot reach ${client.endpoint} (${cause}): is \`spacebox serve\` running there?`)
+  }
+  if (res.status === 204) return undefined
+  let answer: { id?: string, message?: string }
+  try {
+    answer = JSON.parse(await res.text())
+  } catch {
+    throw new CliError(`${client.endpoint} answered ${res.status} without JSON: is it a spacebox server with the keys API on?`)
+  }
+  if (res.status === 401) throw new CliError('the admin token was refused (check --token or SPACEBOX_ADMIN_TOKEN)')
+  if (!res.ok) throw new CliError(`${answer.message ?? 'request failed'} (${res.status} ${answer.id ?? ''})`)
+  return answer
+}
+
+function describeKey (key: KeyJson): string {
+  const rows: Array<[string, string]> = [
+    ['Access key', key.access_key],
+    ['Name', key.name],
+    ['Grants', key.grants.length === 0 ? '(none)' : key.grants.map(formatGrant).join(' ')],
+    ['Created', key.created_at],
+    ['Status', status(key)]
+  ]
+  if (key.expires_at !== undefined) rows.push(['Expires', key.expires_at])
+  if (key.secret_key !== undefined) rows.push(['Secret', `${key.secret_key}  (shown this once)`])
+  return rows.map(([label, value]) => `${label.padEnd(11)} ${value}`).join('\n')
+}
+
+function status (key: { disabled: boolean, expires_at?: string }): string {
+  if (key.disabled) return 'disabled'
+  return key.expires_at !== undefined && Date.parse(key.expires_at) <= Date.now() ? 'expired' : 'active'
+}
+
+function table (head: string[], rows: string[][]): string {
+  if (rows.length === 0) return '(none)'
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
+  return [head, ...rows].map(r => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
+}

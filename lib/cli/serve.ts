@@ -1,0 +1,153 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { isSpaceboxError, Spacebox, type Grant } from '../index.js'
+import { createS3Server, type S3Server } from '../s3/index.js'
+import { newAdminToken, readAdminToken, saveAdminToken } from './admin-token.js'
+import { formatGrant, grantsOf } from './grants.js'
+import { CliError, UsageError, type Io } from './io.js'
+
+/** What `spacebox serve` was asked for. */
+export interface ServeOptions {
+  /** Directory of the store and admin.json; absent with `memory`. */
+  data?: string
+  memory: boolean
+  host: string
+  port: number
+  region: string
+  /** Created when missing. */
+  buckets: string[]
+  /** Created when no key has this name yet. */
+  key?: { name: string, grants: Grant[] }
+}
+
+/** A running `spacebox serve`. */
+export interface ServeHandle {
+  url: string
+  port: number
+  /** Stop accepting, let requests under way finish, then close the store. Safe to call twice. */
+  stop: () => Promise<void>
+}
+
+/** The options of `spacebox serve [--data DIR | --memory] ...`; UsageError when they make no sense. */
+export function parseServeArgs (args: string[]): ServeOptions {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      data: { type: 'string' },
+      memory: { type: 'boolean' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '9000' },
+      region: { type: 'string', default: 'nyc3' },
+      bucket: { type: 'string', multiple: true },
+      key: { type: 'string' },
+      grant: { type: 'string', multiple: true },
+      'full-access': { type: 'boolean' }
+    },
+    strict: true,
+    allowPositionals: true
+  })
+  if (positionals.length > 0) throw new UsageError(`serve takes no arguments, only options (got ${JSON.stringify(positionals[0])})`)
+  if (values.memory === true && values.data !== undefined) throw new UsageError('--data and --memory exclude each other')
+  const port = Number(values.port)
+  if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port ${JSON.stringify(values.port)} is not a port number`)
+  const options: ServeOptions = { memory: values.memory === true, host: values.host, port, region: values.region, buckets: values.bucket ?? [] }
+  if (!options.memory) options.data = values.data ?? './data'
+  if (values.key !== undefined) options.key = { name: values.key, grants: grantsOf(values.grant, values['full-access']) }
+  else if (values.grant !== undefined || values['full-access'] === true) throw new UsageError('--grant and --full-access belong to a --key NAME')
+  return options
+}
+
+/**
+ * Open the store, start the S3 server (with the keys API), make the buckets and key asked for, and
+ * print the endpoint and any new secret. A new admin token is saved only once the server listens,
+ * and printed as soon as it is saved, so no failed start leaves a token saved but never shown.
+ * CliError for what the user can fix (port in use, store locked).
+ */
+export async function serve (options: ServeOptions, io: Io): Promise<ServeHandle> {
+  const box = await openStore(options)
+  let server: S3Server | undefined
+  try {
+    const admin = options.data === undefined ? newAdminToken() : await readAdminToken(options.data)
+    server = await listen(box, options, admin.sha256)
+    if (admin.token !== undefined && options.data !== undefined) await saveAdminToken(options.data, admin)
+    // Shown as soon as it is saved: a failure further on must not lose it.
+    const where = options.data === undefined ? 'in memory: gone when stopped' : `data in ${options.data}`
+    const lines = [`spacebox is serving ${server.url} (region ${options.region}, ${where})`]
+    if (admin.token !== undefined) {
+      const kept = options.data === undefined ? 'a new one every start with --memory' : `only its SHA-256 is kept, in ${join(options.data, 'admin.json')}`
+      lines.push('', `Admin token of the keys API, shown this once (${kept}):`, `  export SPACEBOX_ADMIN_TOKEN=${admin.token}`)
+    }
+    io.stdout.write(`${lines.join('\n')}\n`)
+    for (const bucket of options.buckets) io.stdout.write(`Bucket ${bucket}: ${await ensureBucket(box, bucket)}\n`)
+    if (options.key !== undefined) io.stdout.write(`\n${(await ensureKey(box, options.key, server.url, options.region, io)).join('\n')}\n`)
+  } catch (err) {
+    await server?.close()
+    await box.close()
+    throw err
+  }
+  const running = server
+  let stopped: Promise<void> | undefined
+  return {
+    url: running.url,
+    port: running.port,
+    stop: async () => {
+      stopped ??= running.close().then(async () => { await box.close() })
+      await stopped
+    }
+  }
+}
+
+async function openStore (options: ServeOptions): Promise<Spacebox> {
+  try {
+    if (options.data === undefined) return await Spacebox.open({ memory: true, region: options.region })
+    // The directory holds the store's key file and admin.json: the owner's alone.
+    await mkdir(options.data, { recursive: true, mode: 0o700 })
+    return await Spacebox.open({ location: join(options.data, 'store'), region: options.region })
+  } catch (err) {
+    if (isSpaceboxError(err, 'StoreLocked')) throw new CliError(`${String(options.data)} is in use by another spacebox (its store is locked)`)
+    throw new CliError(`cannot open the store${options.data === undefined ? '' : ` in ${options.data}`}: ${(err as Error).message}`)
+  }
+}
+
+async function listen (box: Spacebox, options: ServeOptions, adminSha256: string): Promise<S3Server> {
+  try {
+    return await createS3Server(box, { host: options.host, port: options.port, region: options.region, adminToken: { sha256: adminSha256 } })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message
+    throw new CliError(`cannot listen on ${options.host}:${options.port}: ${why}`)
+  }
+}
+
+async function ensureBucket (box: Spacebox, name: string): Promise<string> {
+  try {
+    await box.createBucket(name)
+    return 'created'
+  } catch (err) {
+    if (isSpaceboxError(err, 'BucketAlreadyOwnedByYou')) return 'exists'
+    throw new CliError(`--bucket ${name}: ${(err as Error).message}`)
+  }
+}
+
+/** Create the key unless one of that name exists (a restart with the same command makes no second key). */
+async function ensureKey (box: Spacebox, { name, grants }: { name: string, grants: Grant[] }, url: string, region: string, io: Io): Promise<string[]> {
+  const existing = box.keys.list({ name })[0]
+  if (existing !== undefined) {
+    const had = existing.grants.map(formatGrant).join(' ')
+    if (had !== grants.map(formatGrant).join(' ')) io.stderr.write(`spacebox: key ${JSON.stringify(name)} exists with grants ${had}; left unchanged\n`)
+    return [`Access key ${JSON.stringify(name)} exists: ${existing.accessKeyId} (its secret was shown when it was made; \`spacebox keys regenerate ${existing.accessKeyId}\` makes a new one)`]
+  }
+  try {
+    const key = await box.keys.create({ name, grants })
+    return [
+      `Access key ${JSON.stringify(name)} (${grants.map(formatGrant).join(' ')}), secret shown this once:`,
+      `  export AWS_ACCESS_KEY_ID=${key.accessKeyId}`,
+      `  export AWS_SECRET_ACCESS_KEY=${key.secretAccessKey}`,
+      `  export AWS_DEFAULT_REGION=${region}`,
+      `  aws --endpoint-url ${url} s3 ls`
+    ]
+  } catch (err) {
+    throw new CliError(`--key ${name}: ${(err as Error).message}`)
+  }
+}
