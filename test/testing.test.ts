@@ -70,7 +70,7 @@ t.test('reset() brings back the starting state and nothing else', async t => {
 
 t.test('the AWS SDK retries through SlowDown faults and succeeds', async t => {
   await using s3 = await startTestServer({ buckets: ['rrr'], faultSeed: 7 })
-  const client = new S3Client({ ...s3.client(), maxAttempts: 3, retryStrategy: undefined })
+  const client = new S3Client({ ...s3.client(), maxAttempts: 3 })
   t.teardown(() => client.destroy())
   s3.faults.add({ operation: 'PutObject', error: 'SlowDown', times: 2 })
   await client.send(new PutObjectCommand({ Bucket: 'rrr', Key: 'k', Body: 'made it' }))
@@ -110,7 +110,7 @@ t.test('latency, dropped connections and truncated bodies', async t => {
 
   s3.faults.add({ operation: 'GetObject', truncateBody: true, times: 1 })
   const got = await client.send(new GetObjectCommand({ Bucket: 'fff', Key: 'big' }))
-  await t.rejects(bodyBytes(got.Body), undefined, 'the client sees the body end early')
+  await t.rejects(bodyBytes(got.Body), 'the client sees the body end early')
   const again = await client.send(new GetObjectCommand({ Bucket: 'fff', Key: 'big' }))
   t.equal((await bodyBytes(again.Body)).length, 200_000, 'the next read is whole')
 })
@@ -176,7 +176,7 @@ t.test('fault rules over HTTP, for clients in other processes, need the admin to
   t.match(await (await fetch(url, { headers: auth })).json(), { faults: [{ id, operation: 'HeadBucket', error: 'ServiceUnavailable', hits: 0 }] })
   const client = new S3Client({ ...s3.client(), maxAttempts: 1 })
   t.teardown(() => client.destroy())
-  await t.rejects(client.send(new HeadBucketCommand({ Bucket: 'hhh' })), { $metadata: { httpStatusCode: 503 } })
+  await t.rejects(client.send(new HeadBucketCommand({ Bucket: 'hhh' })), { name: 'Unknown', $metadata: { httpStatusCode: 503 } }) // a HEAD error has no body to name it
   await client.send(new HeadBucketCommand({ Bucket: 'hhh' }))
   t.equal((await fetch(url, { method: 'POST', headers: auth, body: '{"error": 5}' })).status, 400)
   t.equal((await fetch(url, { method: 'POST', headers: auth, body: 'not json' })).status, 400)

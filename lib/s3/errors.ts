@@ -33,6 +33,7 @@ const STATUS: Record<string, number> = {
   XAmzContentSHA256Mismatch: 400,
   InvalidMasterKey: 500,
   AccessDenied: 403,
+  AccessControlListNotSupported: 400,
   AccessForbidden: 403,
   InvalidAccessKeyId: 403,
   RequestTimeTooSkewed: 403,

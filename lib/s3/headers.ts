@@ -195,8 +195,28 @@ export function objectHeaders (info: ObjectInfo, query: Map<string, string>, wit
   for (const [param, name] of OVERRIDES) {
     const value = query.get(param)
     if (value === undefined) continue
-    if (/[\r\n]/.test(value)) throw new S3Error('InvalidArgument', `Invalid value for ${param}`)
-    out[name] = headerValue(value)
+    // Sent as given, as S3 does: a latin-1 value goes out as latin-1 bytes (browsers read a
+    // Content-Disposition filename so, RFC 2047 they would not decode); anything else is refused.
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+      throw new S3Error('InvalidArgument', 'Header value cannot be represented using ISO-8859-1.', { ArgumentName: param, ArgumentValue: value })
+    }
+    out[name] = value
   }
   return out
+}
+
+// Canned ACLs that grant nothing beyond the owner's own access, which is all spacebox has.
+const OWNER_ONLY_ACLS = new Set(['private', 'bucket-owner-full-control'])
+
+/**
+ * Refuse ACLs that would grant access: spacebox's access model is keys and their grants, and
+ * silently ignoring `public-read` would leave a caller believing an object is public. S3 answers
+ * the same way for buckets with ACLs disabled, its default since 2023.
+ */
+export function assertOwnerOnlyAcl (headers: IncomingHttpHeaders): void {
+  const acl = header(headers, 'x-amz-acl')
+  const grants = Object.keys(headers).some(name => name.startsWith('x-amz-grant-'))
+  if ((acl !== undefined && !OWNER_ONLY_ACLS.has(acl)) || grants) {
+    throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs')
+  }
 }

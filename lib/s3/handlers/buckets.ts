@@ -3,20 +3,35 @@ import { payloadOf, readSmall } from '../body.js'
 import { send, sendXml, type Ctx } from '../context.js'
 import { corsConfigurationXml, parseCorsConfiguration } from '../cors.js'
 import { S3Error } from '../errors.js'
+import { assertOwnerOnlyAcl } from '../headers.js'
 import { verifyIntegrity } from '../integrity.js'
 import { children, malformedXml, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
 
 const OWNER = { ID: 'spacebox', DisplayName: 'spacebox' }
 
 /**
- * ListBuckets: the buckets the key can reach.
+ * ListBuckets: the buckets the key can reach, by name. Current SDKs may ask for a prefix, a
+ * region or pages (max-buckets, continuation-token: the last name of the previous page).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
  */
 export async function listBuckets (ctx: Ctx): Promise<void> {
-  const buckets = await ctx.store.listBuckets()
+  const q = ctx.target.query
+  const prefix = q.get('prefix')
+  const region = q.get('bucket-region')
+  const after = q.get('continuation-token')
+  const max = q.get('max-buckets')
+  if (max !== undefined && (!/^\d{1,5}$/.test(max) || Number(max) < 1 || Number(max) > 10000)) {
+    throw new S3Error('InvalidArgument', 'Argument max-buckets must be an integer between 1 and 10000', { ArgumentName: 'max-buckets', ArgumentValue: max })
+  }
+  const matching = (await ctx.store.listBuckets()).filter(b =>
+    (prefix === undefined || b.name.startsWith(prefix)) && (region === undefined || b.region === region) && (after === undefined || b.name > after))
+  const page = max === undefined ? matching : matching.slice(0, Number(max))
+  const last = page.length < matching.length ? page.at(-1) : undefined
   sendXml(ctx, 'ListAllMyBucketsResult', {
     Owner: OWNER,
-    Buckets: { Bucket: buckets.map(b => ({ Name: b.name, CreationDate: b.created.toISOString(), BucketRegion: b.region })) }
+    Buckets: { Bucket: page.map(b => ({ Name: b.name, CreationDate: b.created.toISOString(), BucketRegion: b.region })) },
+    ...(last === undefined ? {} : { ContinuationToken: last.name }),
+    ...(prefix === undefined ? {} : { Prefix: prefix })
   })
 }
 
@@ -33,6 +48,7 @@ async function configBody (ctx: Ctx, required: boolean): Promise<string> {
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
  */
 export async function createBucket (ctx: Ctx): Promise<void> {
+  assertOwnerOnlyAcl(ctx.req.headers)
   const body = await configBody(ctx, false)
   let region: string | undefined
   if (body.trim() !== '') {

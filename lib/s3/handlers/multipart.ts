@@ -3,7 +3,7 @@ import { CHECKSUM_ALGORITHMS } from '../../index.js'
 import { payloadOf, readSmall } from '../body.js'
 import { send, sendXml, type Ctx } from '../context.js'
 import { S3Error } from '../errors.js'
-import { checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, header, objectHeadersOf } from '../headers.js'
+import { assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, header, objectHeadersOf } from '../headers.js'
 import { children, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
 import { continueIfAsked, copySourceOf, digestOptions, sourceConditions, writeConditions } from './objects.js'
 import { maxOf, nameEncoder } from './listing.js'
@@ -35,6 +35,7 @@ function checksumElements (checksums: Checksums): Record<string, string> {
  */
 export async function createMultipartUpload (ctx: Ctx): Promise<void> {
   const { headers } = ctx.req
+  assertOwnerOnlyAcl(headers)
   const options: CreateMultipartUploadOptions = { ...objectHeadersOf(headers), ...encryptionOf(headers) }
   const algorithm = checksumAlgorithmOf(header(headers, 'x-amz-checksum-algorithm'))
   if (algorithm !== undefined) options.checksumAlgorithm = algorithm
@@ -118,8 +119,11 @@ export async function completeMultipartUpload (ctx: Ctx): Promise<void> {
   const parts = completedParts(xml)
   const result = await ctx.store.completeMultipartUpload(ctx.bucket, ctx.key, uploadIdOf(ctx), parts, writeConditions(ctx))
   const host = ctx.req.headers.host ?? 'localhost'
+  // The object's URL in the addressing style the client used: the bucket is in the Host already
+  // when it came from there.
+  const path = `${ctx.target.virtualHosted ? '' : `${ctx.bucket}/`}${encodeURIComponent(ctx.key).replaceAll('%2F', '/')}`
   sendXml(ctx, 'CompleteMultipartUploadResult', {
-    Location: `http://${host}/${ctx.bucket}/${encodeURIComponent(ctx.key).replaceAll('%2F', '/')}`,
+    Location: `http://${host}/${path}`,
     Bucket: ctx.bucket,
     Key: ctx.key,
     ETag: result.etag,

@@ -3,7 +3,7 @@ import { payloadOf } from '../body.js'
 import { send, sendStream, sendXml, type Ctx } from '../context.js'
 import { S3Error } from '../errors.js'
 import {
-  checksumAlgorithmOf, checksumHeaders, checksumsOf, customerKeyOf, encryptionHeaders, encryptionOf, header, httpDate,
+  assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, checksumsOf, customerKeyOf, encryptionHeaders, encryptionOf, header, httpDate,
   objectHeaders, objectHeadersOf
 } from '../headers.js'
 import { children, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
@@ -17,6 +17,7 @@ import { verifyIntegrity } from '../integrity.js'
  */
 export async function putObject (ctx: Ctx): Promise<void> {
   const { headers } = ctx.req
+  assertOwnerOnlyAcl(headers)
   const payload = payloadOf(ctx.req, ctx.identity?.v4)
   const options: PutObjectOptions = {
     ...objectHeadersOf(headers),
@@ -218,6 +219,7 @@ export function sourceConditions (ctx: Ctx): Pick<CopyObjectOptions, 'sourceIfMa
  */
 export async function copyObject (ctx: Ctx): Promise<void> {
   const { headers } = ctx.req
+  assertOwnerOnlyAcl(headers)
   const source = copySourceOf(ctx)
   const directive = header(headers, 'x-amz-metadata-directive')?.toUpperCase() ?? 'COPY'
   if (directive !== 'COPY' && directive !== 'REPLACE') {
