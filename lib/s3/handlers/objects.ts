@@ -137,7 +137,20 @@ export async function getObject (ctx: Ctx): Promise<void> {
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
  */
 export async function headObject (ctx: Ctx): Promise<void> {
-  await getObject(ctx)
+  const options = getOptions(ctx)
+  if (options.range !== undefined) {
+    await getObject(ctx) // a ranged HEAD reports the range: the engine resolves it as for a read
+    return
+  }
+  let info
+  try {
+    info = await ctx.store.headObject(ctx.bucket, ctx.key, options)
+  } catch (err) {
+    if (notModified(ctx, err)) return
+    throw err
+  }
+  const withChecksums = header(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
+  send(ctx, 200, { ...objectHeaders(info, ctx.target.query, withChecksums), 'content-length': String(info.size) })
 }
 
 /** A 304 answers a failed If-None-Match / If-Modified-Since, with the object's validators. */
