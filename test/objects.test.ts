@@ -194,6 +194,10 @@ for (const backend of backends) {
       t.equal((await box.putObject('docs', 'edge', bytes(4096))).size, 4096)
       await t.rejects(box.putObject('docs', 'over', pieces(bytes(10_000), 1000)), { code: 'EntityTooLarge' })
       await t.rejects(box.headObject('docs', 'over'), { code: 'NoSuchKey' })
+      let read = false
+      const watched = (async function * () { read = true; yield bytes(10) })()
+      await t.rejects(box.putObject('docs', 'declared', watched, { contentLength: 4097 }), { code: 'EntityTooLarge', detail: { proposedSize: 4097 } })
+      t.notOk(read, 'a declared length over the limit is refused before a byte is read')
     })
 
     t.test('a body stream that fails stores nothing and leaves the old object in place', async t => {

@@ -26,6 +26,12 @@ export interface Received {
  */
 export async function receive (ctx: Context, body: Body, checks: BodyChecks, algorithms: ChecksumAlgorithm[],
   where: { bucket: string, key: string }, inline = true, cipher?: ObjectCipher): Promise<Received> {
+  // A declared length over the limit is refused before a byte is read, as S3 does.
+  if (checks.contentLength !== undefined && checks.contentLength > ctx.maxObjectSize) {
+    throw new SpaceboxError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size', {
+      ...where, detail: { maxSizeAllowed: ctx.maxObjectSize, proposedSize: checks.contentLength }
+    })
+  }
   const digests = new Digests(algorithms)
   const writer = new SegmentWriter(ctx, digests, ctx.maxObjectSize, inline, cipher)
   const discard = async (): Promise<void> => { await writer.discard().catch(() => {}) }

@@ -3,7 +3,7 @@ import { isSpaceboxError, type Spacebox } from '../index.js'
 import { S3Error } from './errors.js'
 import type { Target } from './request.js'
 import { isV2, verifyV2 } from './sigv2.js'
-import { parseAuthorizationV4, verifyV4, type SignedRequest, type V4Auth } from './sigv4.js'
+import { verifyV4, type SignedRequest, type V4Auth } from './sigv4.js'
 
 /** Who signed a request: the key, the secret generation the signature proves, and SigV4's state. */
 export interface Identity {
@@ -52,8 +52,7 @@ export function authenticate (box: Spacebox, req: IncomingMessage, target: Targe
     throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', { ArgumentName: 'Authorization', ArgumentValue: authorization.split(' ')[0] ?? '' })
   }
   const v4 = verifyV4(signed, secretOf)
-  const signedNames = v4.presigned ? (q.get('X-Amz-SignedHeaders') ?? '').split(';') : parseAuthorizationV4(authorization!).signedHeaders
-  requireSigned(req.rawHeaders, signedNames)
+  requireSigned(req.rawHeaders, v4.signedHeaders)
   return { accessKeyId: v4.accessKeyId, generation, kind: v4.presigned ? 'v4-presigned' : 'v4', v4 }
 }
 

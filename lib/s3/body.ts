@@ -117,13 +117,13 @@ function sha256Check (expected: string): Transform {
 export async function readSmall (body: Readable, limit: number): Promise<Buffer> {
   const pieces: Buffer[] = []
   let size = 0
-  for await (const piece of body) {
+  // Past the limit reading just stops, the body left as it is: destroying it, when it is the
+  // request itself, would close the connection before the error could be sent. The error goes out
+  // with `connection: close`, which ends the rest.
+  for await (const piece of body.iterator({ destroyOnReturn: false })) {
     const buf = piece as Buffer
     size += buf.length
-    if (size > limit) {
-      body.destroy()
-      throw new S3Error('MaxMessageLengthExceeded', 'Your request was too big.')
-    }
+    if (size > limit) throw new S3Error('MaxMessageLengthExceeded', 'Your request was too big.')
     pieces.push(buf)
   }
   return Buffer.concat(pieces)

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
 import type { ScopedSpacebox, Spacebox } from '../index.js'
 import type { Identity } from './auth.js'
@@ -77,7 +76,27 @@ export async function sendStream (ctx: Ctx, status: number, headers: Record<stri
     await sendHalf(ctx, Number(headers['content-length'] ?? 0), body)
     return
   }
-  await pipeline(body, ctx.res).catch(() => { body.destroy() })
+  await pipeBody(body, ctx.res)
+}
+
+/**
+ * What stream.pipeline(body, res) does for a response, without what it costs per call (an
+ * AbortController, an AbortError built with its stack, listeners on both ends): a tenth of a small
+ * GET's CPU. A body that fails cuts the connection; a client that goes away stops the read.
+ */
+async function pipeBody (body: Readable, res: ServerResponse): Promise<void> {
+  await new Promise<void>(resolve => {
+    body.on('error', () => {
+      res.destroy()
+      resolve()
+    })
+    res.once('finish', resolve)
+    res.once('close', () => {
+      if (!res.writableFinished) body.destroy()
+      resolve()
+    })
+    body.pipe(res)
+  })
 }
 
 /** A fault: half the promised bytes, then the connection drops. */
@@ -107,10 +126,15 @@ export function sendError (ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'target'
   const body = renderXml('Error', { Code: error.code, Message: error.message, ...error.extras, Resource: resource, RequestId: ctx.requestId }, false)
   const headers: Record<string, string> = { ...ctx.extraHeaders, ...error.headers, 'content-type': 'application/xml' }
   // A body the client is still sending would otherwise be read to the end just to keep the connection.
-  if (!req.complete) headers.connection = 'close'
+  if (hasBody(req) && !req.readableEnded) headers.connection = 'close'
   const payload = req.method === 'HEAD' || error.status === 304 ? undefined : body
   if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload))
   res.writeHead(error.status, headers)
   res.end(payload)
   return error.code
+}
+
+function hasBody (req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Spacebox } from '../index.js'
 import type { Settings } from './context.js'
 import { newRequestId, serveS3, type Exchange } from './handler.js'
@@ -44,8 +44,18 @@ export interface S3ServerOptions extends S3HandlerOptions {
   host?: string
   /** Default 0: any free port. */
   port?: number
-  /** Most connections served at once; further ones are refused. Default 1024. */
+  /** Most connections open at once; further ones are closed as they arrive. Default 1024. */
   maxConnections?: number
+  /** Ms a request's line and headers may take to arrive, counted from its first byte (or from the
+   * connection); then 408 and the connection is closed. Checked every second (at most; every
+   * quarter of the timeout when that is shorter). Default 20 000. */
+  headersTimeout?: number
+  /** Ms a connection may stay silent while the server waits on the client: a body that stopped
+   * arriving, a reader that stopped reading, a connection that sends nothing. Then it is closed. Time
+   * the server spends on its own work (a large copy) does not count. Default 60 000. */
+  idleTimeout?: number
+  /** Bytes of request line and headers accepted; more is 431 and the connection is closed. Default 16 KiB. */
+  maxHeaderSize?: number
 }
 
 export interface S3Server {
@@ -102,6 +112,24 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
   }
 }
 
+/**
+ * Close connections silent for `ms` (Node's socket timeout) unless the silence is the server's own:
+ * a request whose body is all in and whose answer has not begun is being worked on (a copy of
+ * gigabytes), and the client is right to wait.
+ */
+function closeIdle (server: Server, ms: number): void {
+  const current = new WeakMap<Socket, { req: IncomingMessage, res: ServerResponse }>()
+  const track = (req: IncomingMessage, res: ServerResponse): void => { current.set(req.socket, { req, res }) }
+  server.on('request', track)
+  server.on('checkContinue', track)
+  server.timeout = ms
+  server.on('timeout', (socket: Socket) => {
+    const exchange = current.get(socket)
+    if (exchange !== undefined && exchange.req.complete && !exchange.res.headersSent && !exchange.res.destroyed) return
+    socket.destroy()
+  })
+}
+
 /** Compare a presented token with the configured one through their hashes: constant time, any length. */
 function adminCheck (token: S3HandlerOptions['adminToken']): ((presented: string) => boolean) | undefined {
   if (token === undefined) return undefined
@@ -118,14 +146,25 @@ function sha256 (text: string): string {
 
 /**
  * Serve S3 (and, with an admin token, the key-management API) over HTTP. Uploads of many
- * gigabytes take long, so there is no whole-request timeout; headers must arrive within 20 s.
+ * gigabytes take long, so there is no whole-request timeout: headers must arrive within
+ * `headersTimeout`, and a connection is closed once the client has been silent for `idleTimeout`.
  */
 export async function createS3Server (box: Spacebox, options: S3ServerOptions = {}): Promise<S3Server> {
   const handler = createS3Handler(box, options)
-  const server = createServer({ requestTimeout: 0, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, handler)
+  const headersTimeout = options.headersTimeout ?? 20_000
+  const server = createServer({
+    requestTimeout: 0,
+    headersTimeout,
+    // Node looks for expired headers only this often (every 30 s by default, which would give a
+    // slow-loris client up to 30 s more than the timeout).
+    connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.ceil(headersTimeout / 4))),
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: options.maxHeaderSize ?? 16 * 1024
+  }, handler)
   server.maxConnections = options.maxConnections ?? 1024
   // Answer `Expect: 100-continue` only after the request is authorised (the handler sends the 100).
   server.on('checkContinue', handler)
+  closeIdle(server, options.idleTimeout ?? 60_000)
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

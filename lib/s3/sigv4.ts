@@ -30,6 +30,8 @@ export interface V4Auth {
   region: string
   /** x-amz-content-sha256 (header auth); X-Amz-Content-Sha256 query or 'UNSIGNED-PAYLOAD' (presigned). */
   payloadHash: string
+  /** The header names the signature covers (SignedHeaders, or X-Amz-SignedHeaders presigned). */
+  signedHeaders: string[]
   presigned: boolean
   /** Presigned: ms epoch when it expires. */
   expires?: number
@@ -335,7 +337,7 @@ function verifyHeader (req: SignedRequest, authorization: string, secretOf: (acc
   const { accessKeyId, signature, signedHeaders, scope, region } = auth
   const query = canonicalQuery(req.rawQuery)
   const key = check(req, { credential: auth, amzDate, signedHeaders, signature, payloadHash, query }, secretOf(accessKeyId))
-  return { accessKeyId, signature, key, amzDate, scope, region, payloadHash, presigned: false }
+  return { accessKeyId, signature, key, amzDate, scope, region, payloadHash, signedHeaders, presigned: false }
 }
 
 function queryError (message: string): S3Error {
@@ -372,9 +374,10 @@ function verifyPresigned (req: SignedRequest, secretOf: (accessKeyId: string) =>
   }
   const payloadHash = params.get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD'
   const query = canonicalQuery(req.rawQuery, 'X-Amz-Signature')
-  const key = check(req, { credential, amzDate, signedHeaders: signedHeaders.split(';'), signature, payloadHash, query }, secretOf(credential.accessKeyId))
+  const names = signedHeaders.split(';')
+  const key = check(req, { credential, amzDate, signedHeaders: names, signature, payloadHash, query }, secretOf(credential.accessKeyId))
   const { accessKeyId, scope, region } = credential
-  return { accessKeyId, signature, key, amzDate, scope, region, payloadHash, presigned: true, expires }
+  return { accessKeyId, signature, key, amzDate, scope, region, payloadHash, signedHeaders: names, presigned: true, expires }
 }
 
 /**

@@ -200,3 +200,15 @@ export async function rawExchange (url: string, bytes: Buffer | string, options:
 export function hostOf (url: string): string {
   return new URL(url).host
 }
+
+/** A SigV4-signed request over a fresh connection: the body hashed into the signature unless `options.payload` says otherwise. */
+export async function sendSigned (url: string, creds: Creds, method: string, path: string, headers: Record<string, string> = {}, body: string | Buffer = '', options: SignOptions = {}): Promise<Reply> {
+  const sig = signV4(creds, method, path, hostOf(url), headers, body, options)
+  return await send(url, method, path, sig.headers, method === 'GET' || method === 'HEAD' ? undefined : body)
+}
+
+/** The raw request line and headers of a signed request, for writing on a bare socket. */
+export function signedHead (url: string, creds: Creds, method: string, path: string, headers: Record<string, string> = {}, options: SignOptions = {}): string {
+  const sig = signV4(creds, method, path, hostOf(url), headers, '', options)
+  return [`${method} ${path} HTTP/1.1`, ...Object.entries(sig.headers).map(([n, v]) => `${n}: ${v}`), '', ''].join('\r\n')
+}
