@@ -8,12 +8,13 @@
  *   npm run bench -- --only "get 1 KiB"           only scenarios whose name holds the text
  *
  * Every figure that matters is a ratio of spacebox to its baseline (the raw database it runs on,
- * same bytes, same run), measured in interleaved pairs and taken as the median over repetitions.
+ * or s3rver for the HTTP scenarios; same bytes, same run), measured in interleaved pairs and taken
+ * as the median over repetitions.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { arch, cpus, platform, release, tmpdir, totalmem } from 'node:os'
-import { basename, dirname, extname, join, resolve } from 'node:path'
+import { dirname, extname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Check, Figures, Pace, Scenario } from './scenario.js'
 
@@ -47,13 +48,15 @@ function parseArgs (argv: string[]): Args {
 function machine (): { node: string, cpu: string, cores: number, os: string, memory: string, libraries: string } {
   const version = (name: string): string => {
     try {
-      // Walk up from the package's entry point: not every package exports its package.json.
-      let dir = dirname(fileURLToPath(import.meta.resolve(name)))
-      while (!existsSync(join(dir, 'package.json')) || basename(dirname(dir)) !== 'node_modules') {
-        if (dir === dirname(dir)) return '?'
-        dir = dirname(dir)
+      // Walk up from the package's entry point to its own package.json (not every package exports
+      // it; nested ones, as dist-cjs/package.json, name no package).
+      for (let dir = dirname(fileURLToPath(import.meta.resolve(name))); dir !== dirname(dir); dir = dirname(dir)) {
+        const file = join(dir, 'package.json')
+        if (!existsSync(file)) continue
+        const found = JSON.parse(readFileSync(file, 'utf8')) as { name?: string, version: string }
+        if (found.name === name) return found.version
       }
-      return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
+      return '?'
     } catch {
       return '?'
     }
@@ -64,7 +67,8 @@ function machine (): { node: string, cpu: string, cores: number, os: string, mem
     cores: cpus().length,
     os: `${platform()} ${release()} ${arch()}`,
     memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    libraries: `level ${version('level')} (classic-level ${version('classic-level')}), memory-level ${version('memory-level')}, tinybench ${version('tinybench')}`
+    libraries: `level ${version('level')} (classic-level ${version('classic-level')}), memory-level ${version('memory-level')}, tinybench ${version('tinybench')}; ` +
+      `HTTP: s3rver ${version('s3rver')}, undici ${version('undici')}, @aws-sdk/client-s3 ${version('@aws-sdk/client-s3')}`
   }
 }
 
@@ -108,22 +112,37 @@ function goalText (o: Outcome): string {
   return parts.join('; ')
 }
 
+const cpuText = (value: number): string => value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1)
+
+/**
+ * The results as Markdown: one table, and a second one for the scenarios that measured a server's
+ * CPU time (HTTP), with those figures in columns of their own.
+ */
 function table (outcomes: Outcome[]): string {
+  const withCpu = outcomes.filter(o => o.figures?.serverCpu !== undefined)
+  const others = outcomes.filter(o => !withCpu.includes(o))
+  return [rows(others, false), rows(withCpu, true)].filter(t => t.length > 2).map(t => t.join('\n')).join('\n\n')
+}
+
+function rows (outcomes: Outcome[], cpu: boolean): string[] {
+  const cpuHead = cpu ? ' Server CPU, spacebox | Server CPU, baseline | CPU ratio |' : ''
   const rows = [
-    '| Scenario | Unit | spacebox | Baseline | Baseline figure | Ratio | Ratio range | Goal |',
-    '|---|---|---:|---|---:|---:|---|---|'
+    `| Scenario | Unit | spacebox | Baseline | Baseline figure | Ratio | Ratio range |${cpuHead} Goal |`,
+    `|---|---|---:|---|---:|---:|---|${cpu ? '---:|---:|---:|' : ''}---|`
   ]
   for (const o of outcomes) {
     const f = o.figures
     const { name, unit } = o.scenario
     if (f === undefined) {
-      rows.push(`| ${name} | ${unit} | failed | | | | | ${o.error ?? ''} |`)
+      rows.push(`| ${name} | ${unit} | failed | | | | |${cpu ? ' | | |' : ''} ${o.error ?? ''} |`)
       continue
     }
     const range = `${Math.min(...f.ratios).toFixed(2)}–${Math.max(...f.ratios).toFixed(2)}`
-    rows.push(`| ${name} | ${unit} | ${format(f.spacebox, unit)} | ${f.baselineName} | ${format(f.baseline, unit)} | ${f.ratio.toFixed(2)} | ${range} | ${goalText(o)} |`)
+    const c = f.serverCpu
+    const cpuCells = c === undefined ? '' : ` ${cpuText(c.spacebox)} ${c.unit} | ${cpuText(c.baseline)} ${c.unit} | ${c.ratio.toFixed(3)} |`
+    rows.push(`| ${name} | ${unit} | ${format(f.spacebox, unit)} | ${f.baselineName} | ${format(f.baseline, unit)} | ${f.ratio.toFixed(2)} | ${range} |${cpuCells} ${goalText(o)} |`)
   }
-  return rows.join('\n')
+  return rows
 }
 
 function goals (outcomes: Outcome[]): string[] {
@@ -170,6 +189,10 @@ async function main (): Promise<number> {
         outcomes.push({ scenario, figures: f })
         const seconds = ((performance.now() - t0) / 1000).toFixed(1)
         out(`${scenario.name}: spacebox ${format(f.spacebox, scenario.unit)} ${scenario.unit}, ${f.baselineName} ${format(f.baseline, scenario.unit)} ${scenario.unit}, ratio ${f.ratio.toFixed(2)} [${f.ratios.map(r => r.toFixed(2)).join(' ')}] (${seconds} s)`)
+        if (f.serverCpu !== undefined) {
+          const c = f.serverCpu
+          out(`    server CPU: spacebox ${cpuText(c.spacebox)} ${c.unit}, ${f.baselineName} ${cpuText(c.baseline)} ${c.unit}, ratio ${c.ratio.toFixed(3)}`)
+        }
         if (f.notes !== undefined) out(`    notes: ${Object.entries(f.notes).map(([k, v]) => `${k} ${Number.isInteger(v) || Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4)}`).join(', ')}`)
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err)
@@ -211,6 +234,7 @@ async function main (): Promise<number> {
               ratio: o.figures.ratio,
               ratios: o.figures.ratios,
               ...(o.scenario.minRatio === undefined ? {} : { minRatio: o.scenario.minRatio, met: o.figures.ratio >= o.scenario.minRatio }),
+              ...(o.figures.serverCpu === undefined ? {} : { serverCpu: o.figures.serverCpu }),
               ...(o.figures.checks === undefined ? {} : { checks: o.figures.checks }),
               ...(o.figures.notes === undefined ? {} : { notes: o.figures.notes })
             })

@@ -59,6 +59,11 @@ export interface Figures {
   /** Every per-repetition ratio, in run order. */
   ratios: number[]
   checks?: Check[]
+  /**
+   * HTTP scenarios: the server process's CPU time (user + system) per operation (`µs/op`), or per
+   * MiB moved (`µs/MiB`), over every sample of each side; ratio = spacebox / baseline, lower is better.
+   */
+  serverCpu?: { unit: string, spacebox: number, baseline: number, ratio: number }
   /** Extra figures worth printing, by name. */
   notes?: Record<string, number>
 }
@@ -141,19 +146,21 @@ export async function sample (side: Side, inFlight: number, pace: Pace): Promise
   return done / (elapsed / 1000)
 }
 
+type Counters = Readonly<Record<string, number>>
+
 /**
- * Counters of a side (e.g. `box.stats()`) summed over its samples, with the operations that moved
- * them: each sample's delta is taken from after its `beforeSample` to before its `afterSample`,
- * so opening and closing a store is not counted, only the operations (warm-up included, which
- * costs the same per operation).
+ * Counters of a side (e.g. `box.stats()`, or a server process's CPU time) summed over its samples,
+ * with the operations that moved them: each sample's delta is taken from after its `beforeSample`
+ * to before its `afterSample`, so opening and closing a store is not counted, only the operations
+ * (warm-up included, which costs the same per operation).
  */
 export class Tally {
-  readonly #read: () => Readonly<Record<string, number>>
+  readonly #read: () => Counters | Promise<Counters>
   readonly #totals = new Map<string, number>()
-  #start: Readonly<Record<string, number>> = {}
+  #start: Counters = {}
   #ops = 0
 
-  constructor (read: () => Readonly<Record<string, number>>) {
+  constructor (read: () => Counters | Promise<Counters>) {
     this.#read = read
   }
 
@@ -166,10 +173,10 @@ export class Tally {
       },
       beforeSample: async () => {
         await side.beforeSample?.()
-        this.#start = this.#read()
+        this.#start = await this.#read()
       },
       afterSample: async () => {
-        const end = this.#read()
+        const end = await this.#read()
         for (const [name, value] of Object.entries(end)) {
           this.#totals.set(name, (this.#totals.get(name) ?? 0) + value - (this.#start[name] ?? 0))
         }

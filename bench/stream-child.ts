@@ -8,24 +8,20 @@
  * gets it back as a stream; the raw side writes the same bytes as sequential 1 MiB values with
  * db.put and reads them back with an iterator. Prints one JSON line (a ChildResult).
  */
-import { readFileSync, writeFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { Level } from 'level'
 import { Spacebox } from '../lib/index.js'
+import { type Peaks, watchMemory } from './memory.js'
 import { BUCKET, drain, pattern } from './stores.js'
 
-export interface ChildResult {
+/**
+ * The bytes moved and how long it took, with RSS just before the operation and the highest seen
+ * during it; the same for anonymous RSS: the process's own memory, without the file pages that
+ * LevelDB maps from its table files to read them.
+ */
+export interface ChildResult extends Peaks {
   bytes: number
   ms: number
-  /** RSS just before the operation and the highest seen during it, in bytes. */
-  rssStart: number
-  rssPeak: number
-  /**
-   * The same for anonymous RSS (Linux: RssAnon of /proc/self/status; elsewhere the RSS): the
-   * process's own memory, without the file pages that LevelDB maps from its table files to read them.
-   */
-  anonStart: number
-  anonPeak: number
 }
 
 const MiB = 1024 * 1024
@@ -79,51 +75,13 @@ async function prepare (): Promise<{ run: () => Promise<number>, close: () => Pr
   }
 }
 
-/** Anonymous RSS in bytes, where the OS tells it apart. */
-function anonRss (): number {
-  if (process.platform !== 'linux') return process.memoryUsage.rss()
-  const match = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))
-  return match === null ? process.memoryUsage.rss() : Number(match[1]) * 1024
-}
-
-/**
- * Reset the kernel's peak-RSS mark (Linux), so that VmHWM afterwards is the exact peak during the
- * operation, with no sampling. Where that fails, the sampled peak is all there is.
- */
-function resetPeak (): boolean {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5')
-    return true
-  } catch {
-    return false
-  }
-}
-
-function peakRss (): number | undefined {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))
-  return match === null ? undefined : Number(match[1]) * 1024
-}
-
 const side = await prepare()
-;(globalThis as { gc?: () => void }).gc?.()
-const exactPeak = process.platform === 'linux' && resetPeak()
-const rssStart = process.memoryUsage.rss()
-const anonStart = anonRss()
-let rssPeak = rssStart
-let anonPeak = anonStart
-const probe = (): void => {
-  rssPeak = Math.max(rssPeak, process.memoryUsage.rss())
-  anonPeak = Math.max(anonPeak, anonRss())
-}
-// Every 20 ms: often enough to see the sawtooth of garbage collection, rarely enough to cost ~nothing.
-const sampler = setInterval(probe, 20)
+const memory = watchMemory()
 const started = performance.now()
 const moved = await side.run()
 const ms = performance.now() - started
-clearInterval(sampler)
-probe()
-if (exactPeak) rssPeak = Math.max(rssPeak, peakRss() ?? 0)
+const peaks = memory.stop()
 await side.close()
 if (moved !== total) throw new Error(`${subject} ${op} moved ${moved} bytes, not ${total}`)
-const result: ChildResult = { bytes: moved, ms, rssStart, rssPeak, anonStart, anonPeak }
+const result: ChildResult = { bytes: moved, ms, ...peaks }
 process.stdout.write(JSON.stringify(result) + '\n')

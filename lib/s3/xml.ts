@@ -10,7 +10,7 @@ const SPECIAL = /[&><'"\r\n\t]/g
 const ANY_SPECIAL = /[&><'"\r\n\t]/
 
 function escapeText (value: string): string {
-  // Most values (dates, sizes, ETags without quotes, plain keys) need no escape: a test is cheaper than a replace.
+  // Most values (dates, sizes, plain keys; not ETags, which are quoted) need no escape: a test is cheaper than a replace.
   return ANY_SPECIAL.test(value) ? value.replace(SPECIAL, c => ESCAPES[c] as string) : value
 }
 
