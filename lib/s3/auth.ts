@@ -23,6 +23,7 @@ export function authenticate (box: Spacebox, req: IncomingMessage, target: Targe
     method: req.method ?? 'GET',
     rawPath: target.rawPath,
     rawQuery: target.rawQuery,
+    query: target.query,
     rawHeaders: req.rawHeaders,
     headers: req.headers,
     now

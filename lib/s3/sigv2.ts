@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { S3Error } from './errors.js'
-import { checkSkew, headerValue, oneAuthMechanism, parseAmzDate, parseQuery, signatureMismatch, signaturesEqual, type SignedRequest } from './sigv4.js'
+import { checkSkew, headerValue, oneAuthMechanism, parseAmzDate, parseQuery, queryParams, signatureMismatch, signaturesEqual, type SignedRequest } from './sigv4.js'
 
 /** A verified SigV2 request. */
 export interface V2Auth { accessKeyId: string, presigned: boolean }
@@ -14,15 +14,9 @@ const SUBRESOURCES = new Set([
   'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website'
 ])
 
-function queryParams (rawQuery: string): Map<string, string> {
-  const params = new Map<string, string>()
-  for (const [name, value] of parseQuery(rawQuery)) if (!params.has(name)) params.set(name, value)
-  return params
-}
-
 /** True for `Authorization: AWS AKID:sig` or a query carrying AWSAccessKeyId. */
 export function isV2 (req: SignedRequest): boolean {
-  return headerValue(req.headers, 'authorization')?.startsWith('AWS ') === true || queryParams(req.rawQuery).has('AWSAccessKeyId')
+  return headerValue(req.headers, 'authorization')?.startsWith('AWS ') === true || queryParams(req).has('AWSAccessKeyId')
 }
 
 /** `resource` plus the sub-resources of the query, sorted, values decoded, '?' then '&'. */
@@ -82,7 +76,7 @@ function verifyHeader (req: SignedRequest, authorization: string, resource: stri
 }
 
 function verifyPresigned (req: SignedRequest, resource: string, secretOf: (id: string) => string): V2Auth {
-  const params = queryParams(req.rawQuery)
+  const params = queryParams(req)
   const accessKeyId = params.get('AWSAccessKeyId') ?? ''
   const expires = params.get('Expires')
   // Base64's '+' arrives as a space when a client left it unescaped; a real space never occurs.
@@ -107,7 +101,7 @@ function verifyPresigned (req: SignedRequest, resource: string, secretOf: (id: s
  */
 export function verifyV2 (req: SignedRequest, resource: string, secretOf: (id: string) => string): V2Auth {
   const authorization = headerValue(req.headers, 'authorization')
-  const presigned = queryParams(req.rawQuery).has('AWSAccessKeyId')
+  const presigned = queryParams(req).has('AWSAccessKeyId')
   if (authorization !== undefined && presigned) throw oneAuthMechanism()
   if (presigned) return verifyPresigned(req, resource, secretOf)
   if (authorization?.startsWith('AWS ') !== true) throw new S3Error('AccessDenied', 'Access Denied')

@@ -8,6 +8,8 @@ export interface SignedRequest {
   rawPath: string
   /** After the first '?', '' if none. */
   rawQuery: string
+  /** The decoded query (first of repeated names), when the caller has parsed it already. */
+  query?: Map<string, string>
   /** req.rawHeaders: duplicates and original spelling intact. */
   rawHeaders: string[]
   /** req.headers (lowercased names). */
@@ -110,6 +112,14 @@ function rawPairs (rawQuery: string): Array<[string, string]> {
 /** The query as decoded [name, value] pairs in order (form decoding: '+' is a space). */
 export function parseQuery (rawQuery: string): Array<[string, string]> {
   return rawPairs(rawQuery).map(([n, v]) => [percentDecode(n, true).bytes.toString('utf8'), percentDecode(v, true).bytes.toString('utf8')])
+}
+
+/** The decoded query parameters by name (the first of repeated names): the caller's, else parsed here. */
+export function queryParams (req: SignedRequest): Map<string, string> {
+  if (req.query !== undefined) return req.query
+  const params = new Map<string, string>()
+  for (const [name, value] of parseQuery(req.rawQuery)) if (!params.has(name)) params.set(name, value)
+  return params
 }
 
 /** SigV4 CanonicalQueryString: decoded, re-encoded with '/' as %2F, sorted by name then value, `omit` left out. */
@@ -345,8 +355,7 @@ function queryError (message: string): S3Error {
 }
 
 function verifyPresigned (req: SignedRequest, secretOf: (accessKeyId: string) => string): V4Auth {
-  const params = new Map<string, string>()
-  for (const [name, value] of parseQuery(req.rawQuery)) if (!params.has(name)) params.set(name, value)
+  const params = queryParams(req)
   const required = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature']
   const [algorithm, credentialValue, amzDate, expiresValue, signedHeaders, signature] = required.map(name => params.get(name))
   if (algorithm === undefined || credentialValue === undefined || amzDate === undefined ||

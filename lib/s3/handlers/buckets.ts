@@ -5,9 +5,7 @@ import { corsConfigurationXml, parseCorsConfiguration } from '../cors.js'
 import { S3Error } from '../errors.js'
 import { assertOwnerOnlyAcl } from '../headers.js'
 import { verifyIntegrity } from '../integrity.js'
-import { children, malformedXml, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
-
-const OWNER = { ID: 'spacebox', DisplayName: 'spacebox' }
+import { children, malformedXml, MAX_XML_BYTES, optionalText, OWNER, parseXml, text } from '../xml.js'
 
 /**
  * ListBuckets: the buckets the key can reach, by name. Current SDKs may ask for a prefix, a

@@ -1,8 +1,7 @@
 import type { ListObjectsOptions, ListObjectsV2Options, ObjectSummary } from '../../index.js'
 import { sendXml, type Ctx } from '../context.js'
 import { S3Error } from '../errors.js'
-
-const OWNER = { ID: 'spacebox', DisplayName: 'spacebox' }
+import { OWNER } from '../xml.js'
 
 /**
  * With `encoding-type=url`, names are sent URL-encoded, space as %20 and '+' as %2B: clients
@@ -38,6 +37,16 @@ function contents (items: ObjectSummary[], encode: (s: string) => string, withOw
   }))
 }
 
+/** The prefix and delimiter every listing takes; an empty delimiter is none. */
+export function prefixAndDelimiter (ctx: Ctx): { prefix?: string, delimiter?: string } {
+  const out: { prefix?: string, delimiter?: string } = {}
+  const prefix = given(ctx, 'prefix')
+  if (prefix !== undefined) out.prefix = prefix
+  const delimiter = given(ctx, 'delimiter')
+  if (delimiter !== undefined && delimiter !== '') out.delimiter = delimiter
+  return out
+}
+
 function given (ctx: Ctx, name: string): string | undefined {
   return ctx.target.query.get(name)
 }
@@ -48,11 +57,7 @@ function given (ctx: Ctx, name: string): string | undefined {
  */
 export async function listObjectsV2 (ctx: Ctx): Promise<void> {
   const encode = nameEncoder(ctx)
-  const options: ListObjectsV2Options = {}
-  const prefix = given(ctx, 'prefix')
-  if (prefix !== undefined) options.prefix = prefix
-  const delimiter = given(ctx, 'delimiter')
-  if (delimiter !== undefined && delimiter !== '') options.delimiter = delimiter
+  const options: ListObjectsV2Options = prefixAndDelimiter(ctx)
   const startAfter = given(ctx, 'start-after')
   if (startAfter !== undefined) options.startAfter = startAfter
   const token = given(ctx, 'continuation-token')
@@ -84,11 +89,7 @@ export async function listObjectsV2 (ctx: Ctx): Promise<void> {
  */
 export async function listObjects (ctx: Ctx): Promise<void> {
   const encode = nameEncoder(ctx)
-  const options: ListObjectsOptions = {}
-  const prefix = given(ctx, 'prefix')
-  if (prefix !== undefined) options.prefix = prefix
-  const delimiter = given(ctx, 'delimiter')
-  if (delimiter !== undefined && delimiter !== '') options.delimiter = delimiter
+  const options: ListObjectsOptions = prefixAndDelimiter(ctx)
   const marker = given(ctx, 'marker')
   if (marker !== undefined) options.marker = marker
   const maxKeys = maxOf(ctx, 'max-keys')

@@ -4,11 +4,9 @@ import { payloadOf, readSmall } from '../body.js'
 import { send, sendXml, type Ctx } from '../context.js'
 import { S3Error } from '../errors.js'
 import { assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, header, objectHeadersOf } from '../headers.js'
-import { children, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
+import { children, MAX_XML_BYTES, optionalText, OWNER, parseXml, text } from '../xml.js'
 import { continueIfAsked, copySourceOf, digestOptions, sourceConditions, writeConditions } from './objects.js'
-import { maxOf, nameEncoder } from './listing.js'
-
-const OWNER = { ID: 'spacebox', DisplayName: 'spacebox' }
+import { maxOf, nameEncoder, prefixAndDelimiter } from './listing.js'
 
 function uploadIdOf (ctx: Ctx): string {
   return ctx.target.query.get('uploadId') ?? ''
@@ -185,11 +183,7 @@ export async function listParts (ctx: Ctx): Promise<void> {
 export async function listMultipartUploads (ctx: Ctx): Promise<void> {
   const q = ctx.target.query
   const encode = nameEncoder(ctx)
-  const options: ListMultipartUploadsOptions = {}
-  const prefix = q.get('prefix')
-  if (prefix !== undefined) options.prefix = prefix
-  const delimiter = q.get('delimiter')
-  if (delimiter !== undefined && delimiter !== '') options.delimiter = delimiter
+  const options: ListMultipartUploadsOptions = prefixAndDelimiter(ctx)
   const keyMarker = q.get('key-marker')
   if (keyMarker !== undefined) options.keyMarker = keyMarker
   const uploadIdMarker = q.get('upload-id-marker')
