@@ -6,6 +6,7 @@ import type { BatchOp } from './objects/heads.js'
 import type { BucketEncryptionConfig, BucketInfo, CorsRule } from './types.js'
 import { newId } from './internal/ids.js'
 import { BucketKeys } from './crypto/bucket-keys.js'
+import { checkCorsRules, compileCors, type CorsPolicy } from './cors.js'
 
 interface BucketState {
   record: BucketRecord
@@ -24,6 +25,9 @@ interface BucketState {
 export class Buckets {
   readonly #ctx: Context
   readonly #byName = new Map<string, BucketState>()
+  // Compiled once per stored configuration (a new one is a new array); undefined for rules a store
+  // written before today's checks holds and the checks refuse: they match nothing.
+  readonly #corsPolicies = new WeakMap<CorsRule[], CorsPolicy | undefined>()
   /** The buckets' encryption keys. */
   readonly keys: BucketKeys
 
@@ -108,6 +112,10 @@ export class Buckets {
       if (config.masterKeyId !== undefined && (config.algorithm !== 'aws:kms' || typeof config.masterKeyId !== 'string')) {
         throw new SpaceboxError('InvalidArgument', 'A master key id goes with aws:kms only', { bucket: name })
       }
+      // Key ids, ARNs and aliases are ASCII; the id is sent back in a response header.
+      if (config.masterKeyId !== undefined && !/^[\x21-\x7e]{1,2048}$/.test(config.masterKeyId)) {
+        throw new SpaceboxError('InvalidArgument', 'A master key id is 1 to 2048 visible ASCII characters', { bucket: name })
+      }
       checked = { algorithm: config.algorithm, bucketKeyEnabled: config.bucketKeyEnabled === true }
       if (config.masterKeyId !== undefined) checked.masterKeyId = config.masterKeyId
     }
@@ -124,6 +132,20 @@ export class Buckets {
       throw new SpaceboxError('NoSuchCORSConfiguration', 'The CORS configuration does not exist', { bucket: name })
     }
     return structuredClone(rules)
+  }
+
+  /** The bucket's CORS rules compiled for matching; undefined when it has none or does not exist. */
+  corsPolicy (name: string): CorsPolicy | undefined {
+    const rules = this.#byName.get(name)?.record.cors
+    if (rules === undefined) return undefined
+    if (!this.#corsPolicies.has(rules)) {
+      let policy: CorsPolicy | undefined
+      try {
+        policy = compileCors(checkCorsRules(rules, name))
+      } catch {}
+      this.#corsPolicies.set(rules, policy)
+    }
+    return this.#corsPolicies.get(rules)
   }
 
   /** Replace (or, with undefined, remove) the bucket's CORS rules, already checked. */

@@ -5,6 +5,6 @@ export { authorize, listingScope, type Action, type Decision } from './access/po
 export { LocalKeyProvider, type DataKey, type KeyContext } from './crypto/provider.js'
 export { SpaceboxError, isSpaceboxError, type ErrorCode } from './errors.js'
 export type * from './types.js'
-export { matchCors, type CorsRequest } from './cors.js'
+export { matchCors, type CorsPolicy, type CorsRequest } from './cors.js'
 export type { RotationResult } from './crypto/rotate.js'
 export { checksumOf, CHECKSUM_ALGORITHMS } from './internal/checksums.js'

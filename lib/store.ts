@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { SpaceboxError, fromStorageError } from './errors.js'
@@ -9,9 +8,10 @@ import { countingProvider } from './crypto/provider.js'
 import { deriveKey, openKeyring } from './crypto/keyring.js'
 import { rotateMasterKey, type RotationResult } from './crypto/rotate.js'
 import { Buckets } from './buckets.js'
-import { checkCorsRules } from './cors.js'
+import { checkCorsRules, type CorsPolicy } from './cors.js'
 import type { Context, WriteOptions } from './context.js'
 import { KeyedLock } from './internal/lock.js'
+import { privateDir } from './internal/private-dir.js'
 import { assertBucketName, assertObjectKey, optionsOf } from './validate.js'
 import { putObject } from './objects/put.js'
 import { getObject, headObject } from './objects/get.js'
@@ -68,7 +68,7 @@ export class Spacebox {
   }
 
   /**
-   * Open a store: on disk at `location` (created if absent), in memory with `memory: true`, or in
+   * Open a store: on disk at `location` (created, or an empty one tightened, mode 0700), in memory with `memory: true`, or in
    * any abstract-level `db` given. Rejects with StoreLocked when another process (or another
    * Spacebox in this one) has the location open, and UnsupportedFormat for a store written by a
    * newer spacebox. Opening sweeps away data that a crash left uncommitted.
@@ -91,7 +91,7 @@ export class Spacebox {
 
     let db: AnyLevel
     if (options.location !== undefined) {
-      await mkdir(options.location, { recursive: true })
+      await privateDir(options.location)
       db = new Level(options.location) as AnyLevel
     } else if (options.memory === true) {
       db = new MemoryLevel()
@@ -306,6 +306,16 @@ export class Spacebox {
   async deleteBucketCors (bucket: string): Promise<void> {
     this.#assertBucket(bucket)
     await this.#run(async () => { await this.#buckets.setCors(bucket, undefined) })
+  }
+
+  /**
+   * A bucket's CORS rules compiled for matching cross-origin requests at a bounded cost, or
+   * undefined when the bucket has none, or does not exist: a preflight learns nothing more.
+   */
+  async bucketCorsPolicy (bucket: string): Promise<CorsPolicy | undefined> {
+    this.#assertOpen()
+    if (typeof bucket !== 'string') throw new TypeError('bucket must be a string')
+    return this.#buckets.corsPolicy(bucket)
   }
 
   /** Start a new bucket key now; objects under older bucket keys stay readable. NoSuchBucket. */

@@ -7,7 +7,7 @@ import type { Grant, Permission } from './access/policy.js'
 export type { ChecksumAlgorithm, Checksums, KeyProvider, Grant, Permission }
 
 export interface OpenOptions {
-  /** Directory of an on-disk LevelDB store (classic-level); created if absent. */
+  /** Directory of an on-disk LevelDB store (classic-level); created mode 0700 if absent, made 0700 if empty. */
   location?: string
   /** An in-memory store (memory-level): gone when closed. */
   memory?: boolean

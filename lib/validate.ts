@@ -56,9 +56,10 @@ export function assertHeaderValue (name: string, value: unknown, bucket: string,
  * bytes of all names and values together may not exceed 2 KB (MetadataTooLarge).
  */
 export function normalizeMetadata (metadata: Record<string, string> | undefined, bucket: string, key: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (metadata === undefined) return out
+  if (metadata === undefined) return {}
   if (typeof metadata !== 'object' || metadata === null) throw new TypeError('metadata must be an object of strings')
+  // A Map, then fromEntries: a name such as `__proto__` is kept as data, never assigned as a prototype.
+  const out = new Map<string, string>()
   let bytes = 0
   for (const [rawName, value] of Object.entries(metadata)) {
     const name = rawName.toLowerCase()
@@ -67,14 +68,14 @@ export function normalizeMetadata (metadata: Record<string, string> | undefined,
     }
     assertHeaderValue(`metadata ${name}`, value, bucket, key)
     bytes += Buffer.byteLength(name) + Buffer.byteLength(value)
-    out[name] = value
+    out.set(name, value)
   }
   if (bytes > MAX_METADATA_BYTES) {
     throw new SpaceboxError('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size', {
       bucket, key, detail: { size: bytes, maxSizeAllowed: MAX_METADATA_BYTES }
     })
   }
-  return out
+  return Object.fromEntries(out)
 }
 
 /** Options as given: undefined or null mean none; anything but an object is a programming mistake. */

@@ -1,9 +1,10 @@
 import t from 'tap'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Level } from 'level'
 import { constantTimeEqual } from '../lib/internal/secrets.js'
-import { Spacebox, type Grant, type ScopedSpacebox } from '../lib/index.js'
+import { Spacebox, SpaceboxError, type Grant, type ScopedSpacebox } from '../lib/index.js'
 import { openSublevels } from '../lib/schema/keys.js'
 import { backends, readAll, tempDir } from './helpers.js'
 
@@ -159,7 +160,9 @@ t.test('the key lifecycle: secret once, rename, update, regenerate, disable, exp
   await box.keys.enable(created.accessKeyId)
   await t.resolves(box.withCredentials(regenerated).headObject('alpha', 'k'))
 
-  await box.keys.update(created.accessKeyId, { expiresAt: new Date(Date.now() - 1000) })
+  // An expiry in the past is refused when set, so let a near one pass.
+  await box.keys.update(created.accessKeyId, { expiresAt: new Date(Date.now() + 100) })
+  await sleep(150)
   await t.rejects(async () => await box.as(created.accessKeyId).headObject('alpha', 'k'), { code: 'InvalidAccessKeyId' }, 'an expired key is refused')
   await box.keys.update(created.accessKeyId, { expiresAt: null })
   await t.resolves(box.as(created.accessKeyId).headObject('alpha', 'k'))
@@ -198,6 +201,51 @@ t.test('grants are checked when keys are made or changed', async t => {
   t.same(box.keys.list(), [], 'no key was made by the failures')
   const empty = await box.keys.create({ name: 'nothing', grants: [] })
   t.same(box.keys.get(empty.accessKeyId).grants, [], 'a key that reaches nothing is allowed')
+})
+
+t.test('keys.create(), update() and list() refuse an option they do not know with a TypeError naming it', async t => {
+  const box = await backends[0]!.open(t)
+  const key = await box.keys.create({ name: 'k', grants: [{ bucket: 'alpha', permission: 'read', prefix: 'p/' }] })
+  const calls: Array<[string, () => unknown, RegExp]> = [
+    ['create with grant for grants', () => box.keys.create({ name: 'x', grant: [{ bucket: 'alpha', permission: 'read' }] } as never), /"grant"/],
+    ['create with expires for expiresAt', () => box.keys.create({ name: 'x', grants: [], expires: '2999-01-01' } as never), /"expires"/],
+    ['create with an undefined unknown option', () => box.keys.create({ name: 'x', grants: [], ratelimit: undefined } as never), /"ratelimit"/],
+    ['create without options', () => box.keys.create(undefined as never), /options/],
+    ['update with expires_at for expiresAt', () => box.keys.update(key.accessKeyId, { expires_at: null } as never), /"expires_at"/],
+    ['update with name, which is rename()', () => box.keys.update(key.accessKeyId, { name: 'y' } as never), /"name"/],
+    ['list with a misspelt filter', () => box.keys.list({ buckett: 'alpha' } as never), /"buckett"/]
+  ]
+  for (const [label, call, names] of calls) {
+    const err = await (async () => { await call() })().then(() => undefined, (err: unknown) => err)
+    t.type(err, TypeError, label)
+    t.notOk(err instanceof SpaceboxError, `${label}: a programmer's mistake, without a code`)
+    t.match((err as Error | undefined)?.message, names, `${label}: the message names the option`)
+  }
+  t.same(box.keys.list().map(k => k.name), ['k'], 'nothing was created')
+  t.same(box.keys.get(key.accessKeyId).grants, [{ bucket: 'alpha', permission: 'read', prefix: 'p/' }], 'nothing was changed')
+})
+
+t.test('a grant with a field it does not know is refused with InvalidArgument naming it', async t => {
+  const box = await backends[0]!.open(t)
+  const key = await box.keys.create({ name: 'k', grants: [{ bucket: 'alpha', permission: 'read', prefix: 'p/' }] })
+  // Dropped, a misspelt prefix would widen the grant to the whole bucket.
+  const misspelt = [{ bucket: 'alpha', permission: 'read', perfix: 'p/' }] as unknown as Grant[]
+  await t.rejects(box.keys.create({ name: 'x', grants: misspelt }), { code: 'InvalidArgument', message: /"perfix"/ })
+  await t.rejects(box.keys.update(key.accessKeyId, { grants: misspelt }), { code: 'InvalidArgument', message: /"perfix"/ })
+  t.same(box.keys.list().map(k => k.name), ['k'], 'nothing was created')
+  t.same(box.keys.get(key.accessKeyId).grants, [{ bucket: 'alpha', permission: 'read', prefix: 'p/' }], 'nothing was changed')
+})
+
+t.test('an expiry in the past is refused with InvalidArgument when a key is made or changed', async t => {
+  const box = await backends[0]!.open(t)
+  const key = await box.keys.create({ name: 'k', grants: [], expiresAt: '2999-01-01T00:00:00Z' })
+  for (const past of [new Date(Date.now() - 1000), '2020-01-01', 0, Date.now(), true]) {
+    await t.rejects(box.keys.create({ name: 'x', grants: [], expiresAt: past as Date }), { code: 'InvalidArgument' }, `create: ${String(past)}`)
+    await t.rejects(box.keys.update(key.accessKeyId, { expiresAt: past as Date }), { code: 'InvalidArgument' }, `update: ${String(past)}`)
+  }
+  t.same(box.keys.list().map(k => k.name), ['k'], 'nothing was created')
+  t.same(box.keys.get(key.accessKeyId).expiresAt, new Date('2999-01-01T00:00:00Z'), 'the expiry is unchanged')
+  t.equal((await box.keys.update(key.accessKeyId, { expiresAt: null })).expiresAt, undefined, 'null still removes it')
 })
 
 t.test('no key exists that the owner did not create', async t => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -155,6 +155,30 @@ t.test('first start of a data directory makes an admin token and keeps only its 
   t.match(broken.err(), /admin\.json is not a spacebox admin token file/)
 })
 
+t.test('serve warns on stderr when an existing data directory is open to other local users', async t => {
+  const data = join(await tempDir(t), 'data')
+  const first = await served(t, ['--data', data])
+  t.equal(first.cli.err(), '', 'no warning for a directory it made itself')
+  t.equal((await stat(join(data, 'store'))).mode & 0o777, 0o700, 'the store directory inside is the owner\'s alone too')
+  t.equal((await stat(join(data, 'store.key'))).mode & 0o777, 0o600, 'and so is the master key file')
+  t.equal(await first.cli.stop(), 0)
+
+  await chmod(data, 0o755)
+  const second = await served(t, ['--data', data])
+  t.ok(second.cli.err().startsWith(`spacebox: warning: ${data} is open to other local users (mode 755)`), 'a warning naming the directory and its mode')
+  t.equal(second.cli.err().split('\n').length, 2, 'one line: the store and key file inside are still the owner\'s alone')
+  t.equal((await stat(data)).mode & 0o777, 0o755, 'the mode of an existing store is left to its owner')
+  t.equal(await second.cli.stop(), 0)
+
+  const empty = join(await tempDir(t), 'empty')
+  await mkdir(empty)
+  await chmod(empty, 0o755)
+  const fresh = await served(t, ['--data', empty])
+  t.equal(fresh.cli.err(), '', 'no warning for an empty directory: the store is made fresh there')
+  t.equal((await stat(empty)).mode & 0o777, 0o700, 'so it is made the owner\'s alone')
+  t.equal(await fresh.cli.stop(), 0)
+})
+
 t.test('--memory prints a fresh token every start', async t => {
   const tokens: string[] = []
   for (let i = 0; i < 2; i++) {
@@ -252,6 +276,31 @@ t.test('keys commands against a live server', async t => {
   t.throws(() => box.withCredentials({ accessKeyId: id, secretAccessKey: secret }), { code: 'SignatureDoesNotMatch' }, 'the old secret is dead')
   t.equal(box.withCredentials({ accessKeyId: id, secretAccessKey: fresh }).accessKeyId, id, 'the new one works')
   t.same(box.keys.list().map(key => key.name), ['ingest'])
+})
+
+t.test('an unknown or misspelt flag is refused by name, and nothing is created', async t => {
+  const data = join(await tempDir(t), 'data')
+  const server = await served(t, ['--data', data, '--bucket', 'photos'])
+  const [, token = ''] = await server.cli.until(TOKEN)
+  for (const [flag, argv] of [
+    ['--grants', ['create', '--name', 'x', '--grants', 'photos:read']],
+    ['--prefix', ['create', '--name', 'x', '--grant', 'photos:read', '--prefix', 'public/']],
+    ['--expires', ['create', '--name', 'x', '--grant', 'photos:read', '--expires', '2030-01-01']],
+    ['--bucket', ['create', '--name', 'x', '--grant', 'photos:read', '--bucket', 'photos']]
+  ] as const) {
+    const refused = await keys(server.url, token, ...argv)
+    t.equal(refused.code, 2, argv.join(' '))
+    t.ok(refused.err.split('\n')[0]?.includes(flag), `the message names ${flag}`)
+    t.equal(refused.out, '')
+  }
+  t.equal((await keys(server.url, token, 'list')).out, '(none)\n', 'no key was created')
+  t.equal(await server.cli.stop(), 0)
+
+  const other = join(await tempDir(t), 'other')
+  const typo = cli(['serve', '--data', other, '--port', '0', '--key', 'k', '--grnat', 'photos:read'])
+  t.equal(await typo.code, 2)
+  t.match(typo.err(), /^spacebox: .*'--grnat'/)
+  await t.rejects(stat(other), { code: 'ENOENT' }, 'serve made no data directory')
 })
 
 t.test('failures are one line on stderr and exit 1', async t => {

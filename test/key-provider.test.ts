@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { readFile, rm, stat } from 'node:fs/promises'
-import { Spacebox, LocalKeyProvider, type KeyProvider } from '../lib/index.js'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { Spacebox, SpaceboxError, LocalKeyProvider, type KeyProvider } from '../lib/index.js'
 import { tempDir } from './helpers.js'
 
 t.test('an on-disk store makes its master key file beside the data, mode 0600, and needs it back', async t => {
@@ -24,6 +24,46 @@ t.test('an on-disk store makes its master key file beside the data, mode 0600, a
   await rm(`${location}.key`)
   await t.rejects(Spacebox.open({ location }), { code: 'InvalidMasterKey' }, 'a missing key file fails at open')
   await t.rejects(readFile(`${location}.key`), { code: 'ENOENT' }, 'and no new key is quietly made in its place')
+})
+
+t.test('a master key file of any other shape is refused with InvalidMasterKey, never a TypeError', async t => {
+  const location = await tempDir(t)
+  await (await Spacebox.open({ location })).close()
+  const good = JSON.parse(await readFile(`${location}.key`, 'utf8')) as { current: string, keys: Record<string, string> }
+  const key = good.keys['local-1'] as string
+  const shapes: Array<[string, string]> = [
+    ['null', 'null'],
+    ['a number', '42'],
+    ['a string', JSON.stringify(key)],
+    ['an array', JSON.stringify([good])],
+    ['an empty object', '{}'],
+    ['no keys', JSON.stringify({ current: 'local-1' })],
+    ['no current', JSON.stringify({ keys: good.keys })],
+    ['keys null', JSON.stringify({ current: 'local-1', keys: null })],
+    ['keys an array', JSON.stringify({ current: 'local-1', keys: [key] })],
+    ['current not a string', JSON.stringify({ current: 1, keys: good.keys })],
+    ['current naming no key', JSON.stringify({ current: 'local-2', keys: good.keys })],
+    ['current inherited, not a key', JSON.stringify({ current: 'toString', keys: good.keys })],
+    ['a key that is not a string', JSON.stringify({ current: 'local-1', keys: { 'local-1': 7 } })],
+    ['a key that is null', JSON.stringify({ current: 'local-1', keys: { 'local-1': null } })],
+    ['a key of 16 bytes in base64', JSON.stringify({ current: 'local-1', keys: { 'local-1': randomBytes(16).toString('base64') } })],
+    ['a key of 31 bytes in hex', JSON.stringify({ current: 'local-1', keys: { 'local-1': randomBytes(31).toString('hex') } })],
+    ['a key that is no encoding at all', JSON.stringify({ current: 'local-1', keys: { 'local-1': 'not a key' } })],
+    ['an empty key id', JSON.stringify({ current: '', keys: { '': key } })],
+    ['a key id of 256 characters', JSON.stringify({ current: 'x'.repeat(256), keys: { ['x'.repeat(256)]: key } })],
+    ['a broken key beside the current one', JSON.stringify({ current: 'local-1', keys: { 'local-1': key, old: 'short' } })],
+    ['not JSON', '{"current": '],
+    ['empty', '']
+  ]
+  for (const [label, text] of shapes) {
+    await writeFile(`${location}.key`, text)
+    const err = await Spacebox.open({ location }).then(async box => { await box.close() }, (err: unknown) => err)
+    t.ok(err instanceof SpaceboxError, `${label}: a SpaceboxError`)
+    t.equal((err as SpaceboxError).code, 'InvalidMasterKey', label)
+    t.notOk(String((err as Error).message).includes(key), `${label}: the message holds no key`)
+  }
+  await writeFile(`${location}.key`, JSON.stringify(good))
+  await t.resolves((await Spacebox.open({ location })).close(), 'the right file opens the store again')
 })
 
 t.test('the master key can come from the option, in any form, or the environment', async t => {

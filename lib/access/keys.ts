@@ -11,6 +11,11 @@ import type { Usage } from './usage.js'
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 const PERMISSIONS: readonly Permission[] = ['read', 'readwrite', 'fullaccess']
+// What each call understands: anything else is refused, so a misspelt option never drops silently.
+const CREATE_OPTIONS = ['name', 'grants', 'expiresAt', 'rateLimit'] as const
+const UPDATE_OPTIONS = ['grants', 'expiresAt', 'rateLimit'] as const
+const LIST_FILTERS = ['bucket', 'permission', 'name'] as const
+const GRANT_FIELDS = ['bucket', 'permission', 'prefix'] as const
 
 /**
  * Access keys: created only by the owner, each limited to its grants, rotated or revoked alone.
@@ -39,9 +44,13 @@ export class AccessKeys {
     return keys
   }
 
-  /** Create a key. The secret is in the result, and never again in any other. */
+  /**
+   * Create a key. The secret is in the result, and never again in any other. TypeError for an
+   * option it does not know; InvalidArgument for a bad name or grant, or an expiry in the past.
+   */
   async create (options: CreateAccessKeyOptions): Promise<NewAccessKey> {
-    const name = checkName(options?.name)
+    assertOptionNames(options, CREATE_OPTIONS, 'keys.create()')
+    const name = checkName(options.name)
     const grants = checkGrants(options.grants)
     let id: string
     do id = newAccessKeyId(); while (this.#records.has(id))
@@ -59,6 +68,7 @@ export class AccessKeys {
 
   /** Every live key, optionally only those with a grant on `bucket`, of `permission`, or named `name`. */
   list (filter: { bucket?: string, permission?: Permission, name?: string } = {}): AccessKeyInfo[] {
+    assertOptionNames(filter, LIST_FILTERS, 'keys.list()')
     return [...this.#records.values()]
       .filter(r => r.deleted === undefined)
       .filter(r => filter.name === undefined || r.name === filter.name)
@@ -73,8 +83,12 @@ export class AccessKeys {
     return await this.#change(id, record => { record.name = checked })
   }
 
-  /** Change grants, expiry or rate limit. Full access and scoped grants cannot be converted into each other. */
+  /**
+   * Change grants, expiry or rate limit. Full access and scoped grants cannot be converted into each
+   * other. TypeError for an option it does not know; InvalidArgument as for create.
+   */
   async update (id: string, changes: AccessKeyUpdate): Promise<AccessKeyInfo> {
+    assertOptionNames(changes, UPDATE_OPTIONS, 'keys.update()')
     const grants = changes.grants === undefined ? undefined : checkGrants(changes.grants)
     return await this.#change(id, record => {
       if (grants !== undefined) {
@@ -252,6 +266,12 @@ export function checkGrants (grants: unknown): Grant[] {
     if (grant === null || typeof grant !== 'object' || typeof grant.bucket !== 'string' || !PERMISSIONS.includes(grant.permission as Permission)) {
       throw new SpaceboxError('InvalidArgument', 'A grant is { bucket, permission: read | readwrite | fullaccess, prefix? }')
     }
+    // A grant is data from the caller's user (the keys API, the CLI), hence InvalidArgument; a
+    // misspelt `prefix` dropped would widen the grant to the whole bucket.
+    const unknown = Object.keys(grant).find(field => !(GRANT_FIELDS as readonly string[]).includes(field))
+    if (unknown !== undefined) {
+      throw new SpaceboxError('InvalidArgument', `A grant has an unknown field ${JSON.stringify(unknown)}: a grant is { bucket, permission, prefix? }`)
+    }
     const checked: Grant = { bucket: grant.bucket, permission: grant.permission as Permission }
     if (grant.bucket === '') {
       if (grant.permission !== 'fullaccess' || grant.prefix !== undefined) {
@@ -283,6 +303,8 @@ function applyLimits (record: AccessKeyRecord, options: { expiresAt?: Date | str
   else if (options.expiresAt !== undefined) {
     const at = new Date(options.expiresAt).getTime()
     if (Number.isNaN(at)) throw new SpaceboxError('InvalidArgument', 'expiresAt must be a date')
+    // The clock of `live()`, which refuses a key from its expiry instant on: a key expired at birth is a mistake.
+    if (at <= Date.now()) throw new SpaceboxError('InvalidArgument', `expiresAt is in the past: ${new Date(at).toISOString()}`)
     record.expiresAt = at
   }
   if (options.rateLimit === null) delete record.rateLimit
@@ -292,4 +314,11 @@ function applyLimits (record: AccessKeyRecord, options: { expiresAt?: Date | str
     }
     record.rateLimit = options.rateLimit
   }
+}
+
+/** TypeError naming the first own property of `options` that is not in `known`: a programmer's typo. */
+function assertOptionNames (options: unknown, known: readonly string[], call: string): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${call} takes an options object`)
+  const unknown = Object.keys(options).find(name => !known.includes(name))
+  if (unknown !== undefined) throw new TypeError(`${call} has no option ${JSON.stringify(unknown)} (it takes ${known.join(', ')})`)
 }

@@ -11,6 +11,7 @@ import type { AccessKeys } from './keys.js'
 import type { Usage } from './usage.js'
 import { authorize, listingScope, reachable, type Action } from './policy.js'
 import { optionsOf } from '../validate.js'
+import { COMMIT_CHECK } from '../internal/commit-check.js'
 
 /** Listing calls that take a scope, which only the store can hand out. */
 export interface ScopedListing {
@@ -89,8 +90,9 @@ export class ScopedSpacebox {
   }
 
   async putObject (bucket: string, key: string, body: Body, options?: PutObjectOptions): Promise<PutObjectResult> {
-    this.#enter('PutObject', [['write', bucket, key]])
-    const result = await this.#box.putObject(bucket, key, body, options)
+    const checks: Check[] = [['write', bucket, key]]
+    this.#enter('PutObject', checks)
+    const result = await this.#box.putObject(bucket, key, body, this.#atCommit('PutObject', checks, options))
     this.#count('PutObject', result.size)
     return result
   }
@@ -123,8 +125,9 @@ export class ScopedSpacebox {
   }
 
   async copyObject (srcBucket: string, srcKey: string, dstBucket: string, dstKey: string, options?: CopyObjectOptions): Promise<CopyObjectResult> {
-    return await this.#call('CopyObject', [['read', srcBucket, srcKey], ['write', dstBucket, dstKey]],
-      async () => await this.#box.copyObject(srcBucket, srcKey, dstBucket, dstKey, options))
+    const checks: Check[] = [['read', srcBucket, srcKey], ['write', dstBucket, dstKey]]
+    return await this.#call('CopyObject', checks,
+      async () => await this.#box.copyObject(srcBucket, srcKey, dstBucket, dstKey, this.#atCommit('CopyObject', checks, options)))
   }
 
   /** A listing reaching past a prefix-scoped grant is clipped to it. */
@@ -151,19 +154,23 @@ export class ScopedSpacebox {
   }
 
   async uploadPart (bucket: string, key: string, uploadId: string, partNumber: number, body: Body, options?: UploadPartOptions): Promise<UploadPartResult> {
-    this.#enter('UploadPart', [['write', bucket, key]])
-    const result = await this.#box.uploadPart(bucket, key, uploadId, partNumber, body, options)
+    const checks: Check[] = [['write', bucket, key]]
+    this.#enter('UploadPart', checks)
+    const result = await this.#box.uploadPart(bucket, key, uploadId, partNumber, body, this.#atCommit('UploadPart', checks, options))
     this.#count('UploadPart', result.size)
     return result
   }
 
   async uploadPartCopy (bucket: string, key: string, uploadId: string, partNumber: number, srcBucket: string, srcKey: string, options?: UploadPartCopyOptions): Promise<UploadPartCopyResult> {
-    return await this.#call('UploadPartCopy', [['read', srcBucket, srcKey], ['write', bucket, key]],
-      async () => await this.#box.uploadPartCopy(bucket, key, uploadId, partNumber, srcBucket, srcKey, options))
+    const checks: Check[] = [['read', srcBucket, srcKey], ['write', bucket, key]]
+    return await this.#call('UploadPartCopy', checks,
+      async () => await this.#box.uploadPartCopy(bucket, key, uploadId, partNumber, srcBucket, srcKey, this.#atCommit('UploadPartCopy', checks, options)))
   }
 
   async completeMultipartUpload (bucket: string, key: string, uploadId: string, parts: CompletedPart[], options?: CompleteMultipartUploadOptions): Promise<CompleteMultipartUploadResult> {
-    return await this.#call('CompleteMultipartUpload', [['write', bucket, key]], async () => await this.#box.completeMultipartUpload(bucket, key, uploadId, parts, options))
+    const checks: Check[] = [['write', bucket, key]]
+    return await this.#call('CompleteMultipartUpload', checks,
+      async () => await this.#box.completeMultipartUpload(bucket, key, uploadId, parts, this.#atCommit('CompleteMultipartUpload', checks, options)))
   }
 
   async abortMultipartUpload (bucket: string, key: string, uploadId: string): Promise<void> {
@@ -196,11 +203,33 @@ export class ScopedSpacebox {
       throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
     }
     this.#usage.take(record.id, record.rateLimit)
+    this.#grant(record, operation, checks)
+    return record
+  }
+
+  #grant (record: ReturnType<AccessKeys['live']>, operation: string, checks: Check[]): void {
     for (const [action, bucket, key] of checks) {
       const decision = authorize(record.grants, action, bucket, key)
       if (!decision.allowed) this.#deny(operation, decision.reason, bucket, key)
     }
-    return record
+  }
+
+  /**
+   * The options of a write, with the check its commit runs: the key still live, its secret the one
+   * the request proved (AccessDenied after a regenerate), its grants still covering the write.
+   */
+  #atCommit<T extends object> (operation: string, checks: Check[], options: T | undefined): T {
+    return {
+      ...optionsOf(options),
+      [COMMIT_CHECK]: () => {
+        const record = this.#keys.live(this.accessKeyId)
+        if (this.#generation !== undefined && record.generation !== this.#generation) {
+          const [, bucket, key] = checks[checks.length - 1]!
+          this.#deny(operation, 'secret regenerated during the request', bucket, key)
+        }
+        this.#grant(record, operation, checks)
+      }
+    }
   }
 
   #scope (operation: string, bucket: string, prefix: string | undefined): string {

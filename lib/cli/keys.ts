@@ -107,7 +107,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
  */
 export async function keysCommand (argv: string[], io: Io): Promise<void> {
   const [name = '', ...rest] = argv
-  const sub = SUBCOMMANDS[name]
+  const sub = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined
   if (sub === undefined) throw new UsageError(name === '' ? 'keys needs a subcommand' : `unknown keys subcommand ${JSON.stringify(name)}`)
   const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: true })
   const own = new Set<string>(['endpoint', 'token', 'json', ...sub.options ?? []])

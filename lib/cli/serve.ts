@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { isSpaceboxError, Spacebox, type Grant } from '../index.js'
 import { createS3Server, type S3Server } from '../s3/index.js'
+import { privateDir, SHARED_BITS } from '../internal/private-dir.js'
 import { newAdminToken, readAdminToken, saveAdminToken } from './admin-token.js'
 import { formatGrant, grantsOf } from './grants.js'
 import { CliError, UsageError, type Io } from './io.js'
@@ -66,6 +67,7 @@ export function parseServeArgs (args: string[]): ServeOptions {
  */
 export async function serve (options: ServeOptions, io: Io): Promise<ServeHandle> {
   const box = await openStore(options)
+  if (options.data !== undefined) await warnIfShared(options.data, io)
   let server: S3Server | undefined
   try {
     const admin = options.data === undefined ? newAdminToken() : await readAdminToken(options.data)
@@ -102,11 +104,25 @@ async function openStore (options: ServeOptions): Promise<Spacebox> {
   try {
     if (options.data === undefined) return await Spacebox.open({ memory: true, region: options.region })
     // The directory holds the store's key file and admin.json: the owner's alone.
-    await mkdir(options.data, { recursive: true, mode: 0o700 })
+    await privateDir(options.data)
     return await Spacebox.open({ location: join(options.data, 'store'), region: options.region })
   } catch (err) {
     if (isSpaceboxError(err, 'StoreLocked')) throw new CliError(`${String(options.data)} is in use by another spacebox (its store is locked)`)
     throw new CliError(`cannot open the store${options.data === undefined ? '' : ` in ${options.data}`}: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * Warn on stderr of what other local users can reach: an existing data directory keeps its mode
+ * (a store made by an older spacebox, or a directory shared on purpose), so the owner decides.
+ */
+async function warnIfShared (data: string, io: Io): Promise<void> {
+  if (process.platform === 'win32') return
+  for (const path of [data, join(data, 'store'), join(data, 'store.key')]) {
+    const mode = (await stat(path).catch(() => undefined))?.mode ?? 0
+    if ((mode & SHARED_BITS) !== 0) {
+      io.stderr.write(`spacebox: warning: ${path} is open to other local users (mode ${(mode & 0o777).toString(8)}); \`chmod go-rwx ${path}\` makes it the owner's alone\n`)
+    }
   }
 }
 

@@ -28,9 +28,9 @@ export function keyFilePath (location: string): string {
  */
 export async function keyFileProvider (location: string, storeIsNew: boolean): Promise<LocalKeyProvider> {
   const path = keyFilePath(location)
-  let file: KeyFile
+  let file: unknown
   try {
-    file = JSON.parse(await readFile(path, 'utf8')) as KeyFile
+    file = JSON.parse(await readFile(path, 'utf8'))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new SpaceboxError('InvalidMasterKey', `The master key file ${path} cannot be read`, { cause: err })
@@ -38,11 +38,41 @@ export async function keyFileProvider (location: string, storeIsNew: boolean): P
     if (!storeIsNew) {
       throw new SpaceboxError('InvalidMasterKey', `The master key file ${path} is missing: without it this store's secrets and encrypted objects cannot be read`)
     }
-    file = { current: 'local-1', keys: { 'local-1': randomBytes(32).toString('base64') } }
-    await createKeyFile(path, JSON.stringify(file, null, 2) + '\n')
+    const created: KeyFile = { current: 'local-1', keys: { 'local-1': randomBytes(32).toString('base64') } }
+    await createKeyFile(path, JSON.stringify(created, null, 2) + '\n')
+    file = created
   }
-  const keys = Object.fromEntries(Object.entries(file.keys ?? {}).map(([id, value]) => [id, parseMasterKey(value, `master key ${id} in ${path}`)]))
-  return new LocalKeyProvider(keys, file.current)
+  const { keys, current } = checkKeyFile(file, path)
+  return new LocalKeyProvider(keys, current)
+}
+
+/**
+ * The keys of a parsed key file; InvalidMasterKey for any other shape. The file is input (edited by
+ * hand for a rotation), so a wrong shape is the user's to fix, never a TypeError from deep inside.
+ */
+function checkKeyFile (file: unknown, path: string): { keys: Record<string, Buffer>, current: string } {
+  const malformed = (why: string): SpaceboxError =>
+    new SpaceboxError('InvalidMasterKey', `The master key file ${path} is malformed: ${why}; it must be { "current": ID, "keys": { ID: KEY } }`)
+  if (!isRecord(file)) throw malformed('it is not a JSON object')
+  if (typeof file.current !== 'string') throw malformed('"current" is not a key id')
+  if (!isRecord(file.keys)) throw malformed('"keys" is not an object')
+  const entries = Object.entries(file.keys).map(([id, value]): [string, Buffer] => {
+    if (id.length === 0 || id.length > 255) throw malformed(`the key id ${JSON.stringify(id.slice(0, 40))} is not 1 to 255 characters`)
+    if (typeof value !== 'string') throw malformed(`the key ${JSON.stringify(id)} is not a string`)
+    try {
+      return [id, parseMasterKey(value, `master key ${id}`)]
+    } catch {
+      throw malformed(`the key ${JSON.stringify(id)} is not 32 bytes in base64 or hex`)
+    }
+  })
+  // fromEntries defines own properties, so even an id "__proto__" stays a key id.
+  const keys = Object.fromEntries(entries)
+  if (!Object.hasOwn(keys, file.current)) throw malformed(`"current" names no key in "keys": ${JSON.stringify(file.current)}`)
+  return { keys, current: file.current }
+}
+
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
 /**

@@ -7,6 +7,7 @@ import type {
   Body, CreateMultipartUploadOptions, CustomerKey, MultipartUpload, UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult
 } from '../types.js'
 import { newId } from '../internal/ids.js'
+import { checkAtCommit } from '../internal/commit-check.js'
 import { assertWriteConditions, checkReadConditions, copySourceConditions } from '../objects/conditions.js'
 import { checksumPlan, encryptionInfo, objectFields } from '../objects/fields.js'
 import { noSuchKey } from '../objects/get.js'
@@ -88,7 +89,7 @@ export async function uploadPart (ctx: Context, buckets: Buckets, bucketName: st
   if (upload.checksumAlgorithm !== undefined) algorithms.push(upload.checksumAlgorithm)
   const cipher = await uploadCipher(ctx, buckets, bucket.record.id, upload, options.customerKey, where)
   const received = await receive(ctx, body, options, algorithms, where, false, cipher)
-  const part = await commitPart(ctx, bucket.record.id, where, upload.id, partNumber, received)
+  const part = await commitPart(ctx, bucket.record.id, where, upload.id, partNumber, received, options)
   return { etag: `"${part.etag}"`, size: part.size, checksums: { ...part.checksums } }
 }
 
@@ -118,7 +119,7 @@ export async function uploadPartCopy (ctx: Context, buckets: Buckets, bucketName
   }
   const cipher = await uploadCipher(ctx, buckets, bucket.record.id, upload, options.customerKey, where)
   const received = await receive(ctx, body, {}, upload.checksumAlgorithm === undefined ? [] : [upload.checksumAlgorithm], where, false, cipher)
-  const part = await commitPart(ctx, bucket.record.id, where, upload.id, partNumber, received)
+  const part = await commitPart(ctx, bucket.record.id, where, upload.id, partNumber, received, options)
   return { etag: `"${part.etag}"`, lastModified: new Date(part.modified), checksums: { ...part.checksums } }
 }
 
@@ -141,8 +142,8 @@ function copyRange (range: string | undefined, size: number, where: Where): { st
   return { start, end }
 }
 
-/** Record a received part, replacing (and freeing) an earlier part of the same number. */
-async function commitPart (ctx: Context, bucketId: string, where: Where, uploadId: string, partNumber: number, received: Received): Promise<PartRecord> {
+/** Record a received part, replacing (and freeing) an earlier part of the same number, if the options' commit check passes. */
+async function commitPart (ctx: Context, bucketId: string, where: Where, uploadId: string, partNumber: number, received: Received, options: object): Promise<PartRecord> {
   const segment = received.written.segment as NonNullable<Received['written']['segment']>
   const part: PartRecord = {
     v: 1, number: partNumber, size: segment.size, etag: received.md5.toString('hex'), modified: Date.now(), checksums: received.checksums, segment
@@ -151,6 +152,7 @@ async function commitPart (ctx: Context, bucketId: string, where: Where, uploadI
     await ctx.locks.run(uploadLock(uploadId), async () => {
       await readUpload(ctx, bucketId, where, uploadId)
       const previous = await ctx.sub.parts.get(partKey(uploadId, partNumber)) as PartRecord | undefined
+      checkAtCommit(options)
       await ctx.db.batch([
         { type: 'put', sublevel: ctx.sub.parts, key: partKey(uploadId, partNumber), value: part },
         { type: 'del', sublevel: ctx.sub.pending, key: segment.id },

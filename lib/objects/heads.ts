@@ -10,6 +10,7 @@ import type { Context } from '../context.js'
 import type { Buckets, BucketState } from '../buckets.js'
 import type { WriteConditions } from '../types.js'
 import { checkWriteConditions } from './conditions.js'
+import { checkAtCommit } from '../internal/commit-check.js'
 
 export interface StoredObject {
   head: ObjectHead
@@ -47,7 +48,8 @@ export function objectLock (bucketId: string, key: string): string {
 }
 
 /**
- * Make `head` the object at `key`, if the write conditions hold against the current one.
+ * Make `head` the object at `key`, if the write conditions hold against the current one and the
+ * conditions' commit check (the writer's authorisation) passes.
  * The new segments stop being pending in the same batch, which also carries `extra` (a completed
  * upload's records). Returns the replaced record.
  */
@@ -61,6 +63,7 @@ export async function commitHead (ctx: Context, buckets: Buckets, bucket: Bucket
     const ops: BatchOp[] = [{ type: 'put', sublevel: ctx.sub.objects, key: objectKey(bucketId, key), value: encoded }]
     for (const segment of head.segments ?? []) ops.push({ type: 'del', sublevel: ctx.sub.pending, key: segment.id })
     ops.push(...chunkDeletes(ctx, current?.head.segments), ...extra)
+    checkAtCommit(conditions)
     // A lone record write skips the batch machinery: the common case of a small put.
     if (ops.length === 1) await ctx.sub.objects.put(objectKey(bucketId, key), encoded, ctx.write)
     else await ctx.db.batch(ops, ctx.write)

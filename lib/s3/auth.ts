@@ -53,23 +53,30 @@ export function authenticate (box: Spacebox, req: IncomingMessage, target: Targe
     throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', { ArgumentName: 'Authorization', ArgumentValue: authorization.split(' ')[0] ?? '' })
   }
   const v4 = verifyV4(signed, secretOf)
-  requireSigned(req.rawHeaders, v4.signedHeaders)
+  requireSigned(req.rawHeaders, v4)
   return { accessKeyId: v4.accessKeyId, generation, kind: v4.presigned ? 'v4-presigned' : 'v4', v4 }
 }
 
 /**
  * S3 refuses x-amz-* headers left out of SignedHeaders: otherwise anyone replaying a captured
- * request could add a copy source, metadata or framing headers to it. x-amz-content-sha256 is
- * the one S3 tolerates unsigned (the body is checked against it anyway).
+ * request could add a copy source, metadata or framing headers to it. `host` must be signed, or
+ * the request could be replayed against another bucket. x-amz-content-sha256 is the one header S3
+ * tolerates unsigned (the body is checked against it anyway), as long as it agrees with a payload
+ * hash a presigned URL signed: the signed value rules.
  */
-function requireSigned (rawHeaders: string[], signedNames: string[]): void {
-  const signedSet = new Set(signedNames.map(name => name.toLowerCase()))
+function requireSigned (rawHeaders: string[], v4: V4Auth): void {
+  const signedSet = new Set(v4.signedHeaders.map(name => name.toLowerCase()))
+  if (!signedSet.has('host')) throw notSigned(['host'])
   const unsigned = new Set<string>()
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase()
-    if (name.startsWith('x-amz-') && name !== 'x-amz-content-sha256' && !signedSet.has(name)) unsigned.add(name)
+    if (!name.startsWith('x-amz-') || signedSet.has(name)) continue
+    if (name === 'x-amz-content-sha256' && (v4.payloadHash === 'UNSIGNED-PAYLOAD' || rawHeaders[i + 1] === v4.payloadHash)) continue
+    unsigned.add(name)
   }
-  if (unsigned.size > 0) {
-    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: [...unsigned].join(', ') })
-  }
+  if (unsigned.size > 0) throw notSigned([...unsigned])
+}
+
+function notSigned (names: string[]): S3Error {
+  return new S3Error('AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: names.join(', ') })
 }

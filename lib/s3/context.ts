@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 import type { ScopedSpacebox, Spacebox } from '../index.js'
 import type { Identity } from './auth.js'
 import type { Faults } from './faults.js'
-import { toS3Error } from './errors.js'
+import { S3Error, toS3Error } from './errors.js'
 import type { Target } from './request.js'
 import type { Operation } from './router.js'
 import { renderXml } from './xml.js'
@@ -43,6 +43,8 @@ export interface Settings {
   /** 'spaces' answers NotImplemented where DigitalOcean Spaces does. */
   profile: 'aws' | 'spaces'
   faults: Faults | undefined
+  /** Told of every failure the client sees only as a 500 (a bug, a broken store). */
+  onError: (err: unknown, requestId: string) => void
 }
 
 /** What a response needs of its request. */
@@ -114,24 +116,52 @@ async function sendHalf (ctx: Ctx, length: number, body: Readable): Promise<void
   ctx.res.destroy()
 }
 
-/** Answer with S3's error body (none for HEAD), or cut the connection if the response has begun. */
-export function sendError (ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'target' | 'extraHeaders'>, err: unknown): string {
-  const { req, res } = ctx
+// Headers every response carries from the start (server.ts sets them before anything can fail).
+const BASE_HEADERS: ReadonlySet<string> = new Set(['x-amz-request-id', 'x-amz-id-2', 'server'])
+
+/**
+ * Answer with S3's error body (none for HEAD), or cut the connection if the response has begun.
+ * Never throws: a header Node refuses to send (a value no HTTP stack can carry) is dropped with
+ * the others and the answer becomes a 500, logged through `settings.onError`.
+ */
+export function sendError (ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'target' | 'extraHeaders' | 'settings'>, err: unknown): string {
+  const { res } = ctx
   const error = toS3Error(err)
+  if (!(err instanceof S3Error) && error.code === 'InternalError') ctx.settings.onError(err, ctx.requestId)
   if (res.headersSent) {
     res.destroy()
     return error.code
   }
+  try {
+    writeError(ctx, error, { ...ctx.extraHeaders, ...error.headers })
+    return error.code
+  } catch (failure) {
+    ctx.settings.onError(failure, ctx.requestId)
+  }
+  const internal = toS3Error(undefined)
+  try {
+    writeError(ctx, internal, {})
+  } catch {
+    res.destroy()
+  }
+  return internal.code
+}
+
+function writeError (ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'target'>, error: S3Error, extra: Record<string, string>): void {
+  const { req, res } = ctx
+  // A failed writeHead leaves the headers it had set; a success response's are no error's either.
+  for (const name of res.getHeaderNames()) {
+    if (!BASE_HEADERS.has(name)) res.removeHeader(name)
+  }
   const resource = ctx.target.virtualHosted ? ctx.target.resource : ctx.target.rawPath
   const body = renderXml('Error', { Code: error.code, Message: error.message, ...error.extras, Resource: resource, RequestId: ctx.requestId }, false)
-  const headers: Record<string, string> = { ...ctx.extraHeaders, ...error.headers, 'content-type': 'application/xml' }
+  const headers: Record<string, string> = { ...extra, 'content-type': 'application/xml' }
   // A body the client is still sending would otherwise be read to the end just to keep the connection.
   if (hasBody(req) && !req.readableEnded) headers.connection = 'close'
   const payload = req.method === 'HEAD' || error.status === 304 ? undefined : body
   if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload))
   res.writeHead(error.status, headers)
   res.end(payload)
-  return error.code
 }
 
 function hasBody (req: IncomingMessage): boolean {

@@ -4,7 +4,7 @@
  * Which rule applies is the engine's `matchCors`.
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import { matchCors, type CorsMethod, type CorsRule } from '../index.js'
+import type { CorsMethod, CorsPolicy, CorsRule } from '../index.js'
 import { S3Error } from './errors.js'
 import { malformedXml as malformed, parseXml, renderXml } from './xml.js'
 
@@ -12,6 +12,8 @@ const RULE_ELEMENTS = new Set(['ID', 'AllowedOrigin', 'AllowedMethod', 'AllowedH
 // Repeatable elements, parsed as lists even when they occur once.
 const LISTS = new Set(['CORSRule', 'AllowedOrigin', 'AllowedMethod', 'AllowedHeader', 'ExposeHeader'])
 const VARY = 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method'
+// Browsers request a handful; more bounds nothing a page needs and only adds to the matching cost.
+const MAX_REQUESTED_HEADERS = 100
 // S3's wording, its misspelling included: clients and tests match on it.
 const NOT_ALLOWED = 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, ' +
   'request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.'
@@ -72,23 +74,25 @@ export function corsConfigurationXml (rules: readonly CorsRule[]): string {
 
 /**
  * The answer to a preflight (OPTIONS) request, given the bucket's rules (undefined when it has
- * none). `resourceType` names what the URL addresses, for the 403 body's ResourceType.
+ * none or does not exist: the two are answered alike). `resourceType` names what the URL
+ * addresses, for the 403 body's ResourceType.
  * Throws S3Error BadRequest (400) without an Origin or Access-Control-Request-Method header, and
  * AccessForbidden (403) when the bucket has no rules or none allows the origin, the method and
- * every requested header; the 403 carries Method and ResourceType elements, as S3's does.
+ * every requested header (over 100 distinct ones are allowed by none); the 403 carries Method
+ * and ResourceType elements, as S3's does.
  */
-export function preflight (rules: readonly CorsRule[] | undefined, headers: IncomingHttpHeaders, resourceType: 'BUCKET' | 'OBJECT' = 'BUCKET'): { status: 200, headers: Record<string, string> } {
+export function preflight (policy: CorsPolicy | undefined, headers: IncomingHttpHeaders, resourceType: 'BUCKET' | 'OBJECT' = 'BUCKET'): { status: 200, headers: Record<string, string> } {
   const origin = header(headers, 'origin')
   const method = header(headers, 'access-control-request-method')
   if (origin === undefined) throw insufficient()
   // S3 answers a bucket without rules before it looks for the method; ResourceType is then BUCKET.
-  if (rules === undefined || rules.length === 0) {
+  if (policy === undefined) {
     throw new S3Error('AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.', { Method: method ?? 'OPTIONS', ResourceType: 'BUCKET' })
   }
   if (method === undefined) throw insufficient()
-  const requestHeaders = (header(headers, 'access-control-request-headers') ?? '')
-    .split(',').map(name => name.trim().toLowerCase()).filter(name => name !== '')
-  const rule = matchCors(rules, { origin, method, requestHeaders })
+  const requestHeaders = [...new Set((header(headers, 'access-control-request-headers') ?? '')
+    .split(',').map(name => name.trim().toLowerCase()).filter(name => name !== ''))]
+  const rule = requestHeaders.length > MAX_REQUESTED_HEADERS ? undefined : policy.match({ origin, method, requestHeaders })
   if (rule === undefined) {
     throw new S3Error('AccessForbidden', NOT_ALLOWED, { Method: method, ResourceType: resourceType })
   }
@@ -103,10 +107,10 @@ export function preflight (rules: readonly CorsRule[] | undefined, headers: Inco
  * request header here, and lets an Access-Control-Request-Method header stand in for the method.
  * Throws nothing.
  */
-export function corsHeaders (rules: readonly CorsRule[] | undefined, headers: IncomingHttpHeaders, method: string): Record<string, string> {
+export function corsHeaders (policy: CorsPolicy | undefined, headers: IncomingHttpHeaders, method: string): Record<string, string> {
   const origin = header(headers, 'origin')
-  if (origin === undefined || rules === undefined) return {}
-  const rule = matchCors(rules, { origin, method: header(headers, 'access-control-request-method') ?? method })
+  if (origin === undefined || policy === undefined) return {}
+  const rule = policy.match({ origin, method: header(headers, 'access-control-request-method') ?? method })
   return rule === undefined ? {} : allowed(rule, origin)
 }
 

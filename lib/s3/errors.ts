@@ -1,7 +1,10 @@
 import { isSpaceboxError } from '../index.js'
 
-/** HTTP status of every S3 error code the adapter answers with, engine codes included. */
-const STATUS: Record<string, number> = {
+/**
+ * HTTP status of every S3 error code the adapter answers with, engine codes included. A Map, so
+ * that a code that arrives from outside (a fault rule) can never find an inherited property.
+ */
+const STATUS: ReadonlyMap<string, number> = new Map(Object.entries({
   NotModified: 304,
   AuthorizationHeaderMalformed: 400,
   AuthorizationQueryParametersError: 400,
@@ -57,7 +60,7 @@ const STATUS: Record<string, number> = {
   NotOpen: 503,
   ServiceUnavailable: 503,
   SlowDown: 503
-}
+}))
 
 /** Elements an S3 error body may carry beside Code and Message (BucketName, Key, Region, ...). */
 export type ErrorExtras = Record<string, string | number>
@@ -78,7 +81,7 @@ export class S3Error extends Error {
   }
 
   get status (): number {
-    return STATUS[this.code] ?? 400
+    return statusOf(this.code)
   }
 }
 
@@ -116,6 +119,11 @@ export function toS3Error (err: unknown): S3Error {
   return new S3Error('InternalError', 'We encountered an internal error. Please try again.')
 }
 
-export function statusOf (code: string): number {
-  return STATUS[code] ?? 400
+function statusOf (code: string): number {
+  return STATUS.get(code) ?? 400
+}
+
+/** Whether `code` is an S3 error code the adapter knows how to answer with. */
+export function isKnownErrorCode (code: string): boolean {
+  return STATUS.has(code)
 }

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { S3Error } from './errors.js'
+import { isKnownErrorCode, S3Error } from './errors.js'
 
 /** A misbehaviour the server shows on matching requests, for testing clients' retries and error paths. */
 export interface FaultRule {
@@ -29,13 +29,16 @@ export interface ActiveFault extends FaultRule {
   hits: number
 }
 
-const MESSAGES: Record<string, string> = {
-  SlowDown: 'Please reduce your request rate.',
-  ServiceUnavailable: 'Please reduce your request rate.',
-  InternalError: 'We encountered an internal error. Please try again.',
-  RequestTimeout: 'Your socket connection to the server was not read from or written to within the timeout period.',
-  AccessDenied: 'Access Denied'
-}
+const MESSAGES: ReadonlyMap<string, string> = new Map([
+  ['SlowDown', 'Please reduce your request rate.'],
+  ['ServiceUnavailable', 'Please reduce your request rate.'],
+  ['InternalError', 'We encountered an internal error. Please try again.'],
+  ['RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period.'],
+  ['AccessDenied', 'Access Denied']
+])
+// Every request is matched against every rule: their number is bounded.
+const MAX_RULES = 1000
+const FIELDS: ReadonlySet<string> = new Set(['operation', 'bucket', 'key', 'keyPrefix', 'probability', 'times', 'error', 'latencyMs', 'resetConnection', 'truncateBody'])
 
 /**
  * The fault rules of a server. Draws come from a seeded generator, so a test that fails with a
@@ -50,9 +53,13 @@ export class Faults {
     this.#state = seed >>> 0
   }
 
-  /** Add a rule; returns its id. RangeError for a rule that could never act or match. */
+  /**
+   * Add a rule; returns its id. RangeError for a rule that could never act, a field it does not
+   * know, an error code the server could not answer with, or a 1001st rule.
+   */
   add (rule: FaultRule): number {
     checkRule(rule)
+    if (this.#rules.length >= MAX_RULES) throw new RangeError(`A server holds at most ${MAX_RULES} fault rules`)
     const id = this.#next++
     this.#rules.push({ ...rule, id, hits: 0 })
     return id
@@ -99,15 +106,23 @@ export class Faults {
 
 /** The S3 error a fault answers with. */
 export function faultError (code: string): S3Error {
-  return new S3Error(code, MESSAGES[code] ?? `Injected fault: ${code}`)
+  return new S3Error(code, MESSAGES.get(code) ?? `Injected fault: ${code}`)
 }
 
 function checkRule (rule: FaultRule): void {
-  if (typeof rule !== 'object' || rule === null) throw new RangeError('A fault rule is an object')
+  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) throw new RangeError('A fault rule is an object')
+  const unknown = Object.keys(rule).find(name => !FIELDS.has(name))
+  if (unknown !== undefined) throw new RangeError(`A fault rule has no field ${JSON.stringify(unknown)}`)
   for (const name of ['operation', 'bucket', 'key', 'keyPrefix', 'error'] as const) {
     if (rule[name] !== undefined && typeof rule[name] !== 'string') throw new RangeError(`fault ${name} must be a string`)
   }
-  if (rule.error !== undefined && !/^[A-Za-z]{1,64}$/.test(rule.error)) throw new RangeError('fault error must be an S3 error code such as SlowDown')
+  for (const name of ['resetConnection', 'truncateBody'] as const) {
+    if (rule[name] !== undefined && typeof rule[name] !== 'boolean') throw new RangeError(`fault ${name} must be true or false`)
+  }
+  // Only a code with a status of its own: the response is built from it.
+  if (rule.error !== undefined && (!isKnownErrorCode(rule.error) || rule.error === 'NotModified')) {
+    throw new RangeError(`fault error must be an S3 error code such as SlowDown; ${JSON.stringify(rule.error)} is not one`)
+  }
   if (rule.probability !== undefined && !(typeof rule.probability === 'number' && rule.probability >= 0 && rule.probability <= 1)) {
     throw new RangeError('fault probability must be between 0 and 1')
   }

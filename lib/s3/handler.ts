@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isSpaceboxError, type CorsRule, type Spacebox } from '../index.js'
+import type { Spacebox } from '../index.js'
 import { authenticate } from './auth.js'
 import { sendError, send, type Ctx, type Settings } from './context.js'
 import { corsHeaders, preflight } from './cors.js'
@@ -110,7 +110,7 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
       throw new S3Error('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
     }
     if (target.bucket !== undefined && req.headers.origin !== undefined) {
-      Object.assign(extraHeaders, corsHeaders(await corsRules(box, target.bucket), req.headers, req.method ?? 'GET'))
+      Object.assign(extraHeaders, corsHeaders(await box.bucketCorsPolicy(target.bucket), req.headers, req.method ?? 'GET'))
     }
     let truncate = false
     const fault = settings.faults?.pick({ operation: op, bucket: target.bucket, key: target.key })
@@ -136,7 +136,7 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
     }
     await HANDLERS[op](ctx)
   } catch (err) {
-    exchange.error = sendError({ req, res, requestId, target, extraHeaders }, err)
+    exchange.error = sendError({ req, res, requestId, target, extraHeaders, settings }, err)
   }
   return exchange
 }
@@ -167,21 +167,9 @@ function describe (req: IncomingMessage): Exchange {
   }
 }
 
-/** A bucket's CORS rules; undefined when it has none or does not exist. */
-async function corsRules (box: Spacebox, bucket: string): Promise<CorsRule[] | undefined> {
-  try {
-    return await box.getBucketCors(bucket)
-  } catch (err) {
-    if (isSpaceboxError(err)) return undefined
-    throw err
-  }
-}
-
 /** Browsers send preflights unsigned: the bucket's CORS rules alone decide. */
 async function answerPreflight (box: Spacebox, req: IncomingMessage, res: ServerResponse, target: Target, extraHeaders: Record<string, string>): Promise<void> {
   if (target.bucket === undefined) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
-  const exists = await box.headBucket(target.bucket).then(() => true, () => false)
-  if (!exists) throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found')
-  const answer = preflight(await corsRules(box, target.bucket), req.headers, target.key === undefined ? 'BUCKET' : 'OBJECT')
+  const answer = preflight(await box.bucketCorsPolicy(target.bucket), req.headers, target.key === undefined ? 'BUCKET' : 'OBJECT')
   send({ req, res, extraHeaders }, answer.status, answer.headers)
 }

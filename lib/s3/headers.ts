@@ -53,12 +53,13 @@ function decodeEncodedWords (value: string): string {
 
 /** `x-amz-meta-*` headers, names lower-cased (Node already does) and values read as UTF-8. */
 export function metadataOf (headers: IncomingHttpHeaders): Record<string, string> {
-  const metadata: Record<string, string> = {}
+  const metadata: Array<[string, string]> = []
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith('x-amz-meta-') || value === undefined) continue
-    metadata[name.slice(11)] = decodeEncodedWords(utf8Value(Array.isArray(value) ? value.join(',') : value))
+    metadata.push([name.slice(11), decodeEncodedWords(utf8Value(Array.isArray(value) ? value.join(',') : value))])
   }
-  return metadata
+  // fromEntries keeps a name such as `__proto__` as data.
+  return Object.fromEntries(metadata)
 }
 
 /** Content-Encoding minus the `aws-chunked` framing token, which is transport and never stored. */
@@ -179,13 +180,14 @@ export function objectHeaders (info: ObjectInfo, query: Map<string, string>, wit
     'last-modified': httpDate(info.lastModified),
     etag: info.etag,
     'accept-ranges': 'bytes',
-    'content-type': info.contentType
+    'content-type': headerValue(info.contentType)
   }
-  if (info.contentEncoding !== undefined) out['content-encoding'] = info.contentEncoding
+  // Stored through the engine API, these may hold what no header can carry as it is.
+  if (info.contentEncoding !== undefined) out['content-encoding'] = headerValue(info.contentEncoding)
   if (info.contentDisposition !== undefined) out['content-disposition'] = headerValue(info.contentDisposition)
-  if (info.contentLanguage !== undefined) out['content-language'] = info.contentLanguage
-  if (info.cacheControl !== undefined) out['cache-control'] = info.cacheControl
-  if (info.expires !== undefined) out.expires = info.expires
+  if (info.contentLanguage !== undefined) out['content-language'] = headerValue(info.contentLanguage)
+  if (info.cacheControl !== undefined) out['cache-control'] = headerValue(info.cacheControl)
+  if (info.expires !== undefined) out.expires = headerValue(info.expires)
   for (const [name, value] of Object.entries(info.metadata)) out[`x-amz-meta-${name}`] = headerValue(value)
   Object.assign(out, encryptionHeaders(info))
   if (withChecksums) {

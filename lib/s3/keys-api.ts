@@ -21,7 +21,9 @@ import { isSpaceboxError, type AccessKeyInfo, type AccessKeyUpdate, type CreateA
  *   so a client that knows only DigitalOcean's fields cannot lift an expiry or re-enable a key.
  *
  * Where spacebox differs: mixing the full-access grant with scoped grants is refused (400), where
- * DigitalOcean lets full access win; per_page above 200 is clamped to 200.
+ * DigitalOcean lets full access win; per_page above 200 is clamped to 200. A body field (or grant
+ * field) spacebox does not know is a 400 naming it, and create needs `grants` (`[]` for none): a
+ * misspelt field dropped in silence would make a key other than the one asked for.
  */
 
 /** What the S3 server hands the keys API. */
@@ -36,6 +38,8 @@ const ROOT = '/v2/spaces/'
 const MAX_BODY = 64 * 1024
 const MAX_PER_PAGE = 200
 const PERMISSIONS: readonly Permission[] = ['read', 'readwrite', 'fullaccess']
+const CREATE_FIELDS = ['name', 'grants', 'expires_at', 'rate_limit']
+const EDIT_FIELDS = [...CREATE_FIELDS, 'disabled']
 
 /** An answer other than success: DigitalOcean's error `id`, its status and message. */
 class ApiError extends Error {
@@ -150,9 +154,11 @@ function listKeys ({ box, query, baseUrl }: Call): Reply {
 }
 
 async function createKey ({ box, req }: Call): Promise<Reply> {
-  const body = await readJson(req)
-  // DigitalOcean's grants default to [] (a key that reaches nothing until given grants).
-  const options: CreateAccessKeyOptions = { name: body.name as string, grants: (body.grants ?? []) as Grant[] }
+  const body = await readJson(req, CREATE_FIELDS)
+  // Required, though DigitalOcean defaults it to []: a missing or misspelt `grants` is a mistake to
+  // report, not a key to make. null is refused too, by the engine (not an array).
+  if (!Object.hasOwn(body, 'grants')) throw badRequest('grants is required: a list of { bucket, permission, prefix? }, [] for a key that reaches nothing yet')
+  const options: CreateAccessKeyOptions = { name: body.name as string, grants: body.grants as Grant[] }
   const { expiresAt, rateLimit } = limitsOf(body)
   if (expiresAt != null) options.expiresAt = expiresAt
   if (rateLimit != null) options.rateLimit = rateLimit
@@ -164,7 +170,7 @@ function getKey ({ box, id }: Call): Reply {
 }
 
 async function replaceKey ({ box, req, id }: Call): Promise<Reply> {
-  const body = await readJson(req)
+  const body = await readJson(req, EDIT_FIELDS)
   if (body.name === undefined) throw badRequest('PUT needs the key\'s name; PATCH changes only the fields given')
   // DigitalOcean's own client renames with `"grants": null`: that keeps the grants.
   if (body.grants === null) delete body.grants
@@ -172,7 +178,7 @@ async function replaceKey ({ box, req, id }: Call): Promise<Reply> {
 }
 
 async function patchKey ({ box, req, id }: Call): Promise<Reply> {
-  const body = await readJson(req)
+  const body = await readJson(req, EDIT_FIELDS)
   return { status: 200, body: { key: keyJson(await editKey(box, id, body)) } }
 }
 
@@ -270,8 +276,8 @@ function oneOf (query: URLSearchParams, name: string, allowed: readonly string[]
   return value
 }
 
-/** The request body as a JSON object: 413 past 64 KiB, 400 when it is not JSON or not an object. */
-async function readJson (req: IncomingMessage): Promise<Body> {
+/** The request body as a JSON object of `fields`: 413 past 64 KiB, 400 when it is not JSON, not an object or has another field. */
+async function readJson (req: IncomingMessage, fields: readonly string[]): Promise<Body> {
   const text = (await readBody(req)).toString('utf8')
   let value: unknown
   try {
@@ -280,6 +286,8 @@ async function readJson (req: IncomingMessage): Promise<Body> {
     throw badRequest('The request body must be valid JSON')
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest('The request body must be a JSON object')
+  const unknown = Object.keys(value).find(field => !fields.includes(field))
+  if (unknown !== undefined) throw badRequest(`Unknown field ${JSON.stringify(unknown.slice(0, 64))}: the fields are ${fields.join(', ')}`)
   return value as Body
 }
 

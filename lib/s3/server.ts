@@ -26,6 +26,11 @@ export interface S3HandlerOptions {
   faults?: Faults
   /** Called when each S3 request has been answered, with what it was and how it ended. */
   onExchange?: (record: ExchangeRecord) => void
+  /**
+   * Told of every failure a client sees only as a 500 or a cut connection: a bug, a broken store,
+   * a throwing `onExchange`. The server goes on. Default: a line on stderr with the request id.
+   */
+  onError?: (err: unknown, requestId: string) => void
 }
 
 /** One answered S3 request: what it was, its status, its size each way and its duration. */
@@ -74,9 +79,11 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
     publicRead: new Set(options.publicRead ?? []),
     now: options.clock ?? Date.now,
     profile: options.profile ?? 'aws',
-    faults: options.faults
+    faults: options.faults,
+    onError: options.onError ?? logError
   }
   const isAdmin = adminCheck(options.adminToken)
+  const { onError } = settings
   return (req, res) => {
     const started = performance.now()
     const requestId = newRequestId()
@@ -84,32 +91,46 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
     res.setHeader('x-amz-id-2', requestId)
     res.setHeader('server', 'spacebox')
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/'
+    // No request may end the process: whatever escapes a handler is logged and the connection cut.
+    const fail = (err: unknown): void => {
+      onError(err, requestId)
+      res.destroy()
+    }
     if (isAdmin !== undefined && isKeysApiPath(path)) {
-      void handleKeysApi(box, req, res, requestId, { isAdmin, baseUrl: r => `http://${r.headers.host ?? 'localhost'}` })
+      handleKeysApi(box, req, res, requestId, { isAdmin, baseUrl: r => `http://${r.headers.host ?? 'localhost'}` }).catch(fail)
       return
     }
     if (path === FAULTS_PATH && options.faults !== undefined) {
-      void handleFaultsApi(options.faults, req, res, requestId, isAdmin)
+      handleFaultsApi(options.faults, req, res, requestId, isAdmin).catch(fail)
       return
     }
     const socket = req.socket
     const written = socket.bytesWritten
-    void serveS3(box, settings, req, res, requestId).then(exchange => {
+    serveS3(box, settings, req, res, requestId).then(exchange => {
+      const { onExchange } = options
+      if (onExchange === undefined) return
       const report = (): void => {
-        options.onExchange?.({
-          ...exchange,
-          requestId,
-          status: res.statusCode,
-          bytesIn: Number(req.headers['content-length'] ?? req.headers['x-amz-decoded-content-length'] ?? 0) || 0,
-          bytesOut: socket.bytesWritten - written,
-          ms: performance.now() - started
-        })
+        try {
+          onExchange({
+            ...exchange,
+            requestId,
+            status: res.statusCode,
+            bytesIn: Number(req.headers['content-length'] ?? req.headers['x-amz-decoded-content-length'] ?? 0) || 0,
+            bytesOut: socket.bytesWritten - written,
+            ms: performance.now() - started
+          })
+        } catch (err) {
+          onError(err, requestId)
+        }
       }
-      if (options.onExchange === undefined) return
       if (res.writableFinished || res.destroyed) report()
       else res.once('close', report)
-    })
+    }).catch(fail)
   }
+}
+
+function logError (err: unknown, requestId: string): void {
+  console.error(`spacebox: request ${requestId} failed:`, err)
 }
 
 /**

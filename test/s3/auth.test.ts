@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { crc32 } from 'node:zlib'
 import { GetObjectCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
@@ -74,7 +75,9 @@ t.test('keys and secrets', async t => {
 
   t.test('an expired key is refused', async t => {
     const key = await s.keyed([{ bucket: 'bkt', permission: 'read' }])
-    await s.box.keys.update(key.accessKeyId, { expiresAt: new Date(Date.now() - 1000) })
+    // An expiry in the past is refused when set, so let a near one pass.
+    await s.box.keys.update(key.accessKeyId, { expiresAt: new Date(Date.now() + 100) })
+    await sleep(150)
     t.same(await failure(t, key.client.send(new GetObjectCommand({ Bucket: 'bkt', Key: 'hello.txt' }))), { status: 403, code: 'InvalidAccessKeyId' })
   })
 })

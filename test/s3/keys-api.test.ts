@@ -128,17 +128,14 @@ t.test('POST /v2/spaces/keys creates a key and shows its secret once', async t =
   t.equal(full.status, 201)
   t.same(full.json.key.grants, [{ bucket: '', permission: 'fullaccess' }])
 
-  // DigitalOcean's grants default to []: a key that reaches nothing yet.
-  for (const body of [{ name: 'none', grants: [] }, { name: 'omitted' }]) {
-    const none = await api.call('POST', '/v2/spaces/keys', { body })
-    t.equal(none.status, 201)
-    t.same(none.json.key.grants, [])
-  }
+  const none = await api.call('POST', '/v2/spaces/keys', { body: { name: 'none', grants: [] } })
+  t.equal(none.status, 201, 'grants: [] is a key that reaches nothing yet')
+  t.same(none.json.key.grants, [])
 
   const expiring = await api.call('POST', '/v2/spaces/keys', { body: { name: 'temp', grants: [], expires_at: '2999-01-01T00:00:00Z', rate_limit: 5 } })
   t.equal(expiring.json.key.expires_at, '2999-01-01T00:00:00.000Z')
   t.equal(expiring.json.key.rate_limit, 5)
-  t.equal((await api.call('POST', '/v2/spaces/keys', { body: { name: 'no expiry', expires_at: null } })).json.key.expires_at, undefined)
+  t.equal((await api.call('POST', '/v2/spaces/keys', { body: { name: 'no expiry', grants: [], expires_at: null } })).json.key.expires_at, undefined)
 })
 
 t.test('POST /v2/spaces/keys refuses bad input with 400 bad_request', async t => {
@@ -152,9 +149,9 @@ t.test('POST /v2/spaces/keys refuses bad input with 400 bad_request', async t =>
     ['an invalid bucket name', { name: 'x', grants: [{ bucket: 'No_Such!', permission: 'read' }] }],
     ['the all-buckets grant below fullaccess', { name: 'x', grants: [{ bucket: '', permission: 'read' }] }],
     ['grants that are not an array', { name: 'x', grants: { bucket: 'photos', permission: 'read' } }],
-    ['expires_at that is not a date', { name: 'x', expires_at: 'soon' }],
-    ['expires_at that is not a string', { name: 'x', expires_at: true }],
-    ['a rate_limit of zero', { name: 'x', rate_limit: 0 }]
+    ['expires_at that is not a date', { name: 'x', grants: [], expires_at: 'soon' }],
+    ['expires_at that is not a string', { name: 'x', grants: [], expires_at: true }],
+    ['a rate_limit of zero', { name: 'x', grants: [], rate_limit: 0 }]
   ]
   for (const [label, body] of bad) {
     const res = await api.call('POST', '/v2/spaces/keys', { body })
@@ -162,6 +159,53 @@ t.test('POST /v2/spaces/keys refuses bad input with 400 bad_request', async t =>
     t.equal(res.json.id, 'bad_request', label)
   }
   t.same(api.box.keys.list(), [], 'no key was created')
+})
+
+t.test('POST /v2/spaces/keys refuses a missing or misspelt grants, an unknown field and a past expiry, naming the field', async t => {
+  const api = await setup(t)
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['grants missing', { name: 'x' }, /grants/],
+    ['grants misspelt as grant', { name: 'x', grant: [{ bucket: 'photos', permission: 'read' }] }, /"grant"/],
+    ['grants null', { name: 'x', grants: null }, /grants/],
+    ['an unknown field beside the grants', { name: 'x', grants: [], expires: '2999-01-01T00:00:00Z' }, /"expires"/],
+    ['a field of the key JSON that cannot be set', { name: 'x', grants: [], access_key: 'SBCHOSEN' }, /"access_key"/],
+    ['a spacebox field in DigitalOcean case', { name: 'x', grants: [], expiresAt: '2999-01-01T00:00:00Z' }, /"expiresAt"/],
+    ['a misspelt prefix in a grant', { name: 'x', grants: [{ bucket: 'photos', permission: 'read', perfix: 'public/' }] }, /"perfix"/],
+    ['an expiry in the past', { name: 'x', grants: [], expires_at: '2020-01-01T00:00:00Z' }, /expires/i],
+    ['an expiry of this very instant', { name: 'x', grants: [], expires_at: new Date().toISOString() }, /expires/i]
+  ]
+  for (const [label, body, names] of bad) {
+    const res = await api.call('POST', '/v2/spaces/keys', { body })
+    assertError(t, res, 400, 'bad_request')
+    t.match(res.json.message, names, `${label}: the message names the field`)
+  }
+  t.same(api.box.keys.list(), [], 'no key was created')
+})
+
+t.test('PUT and PATCH refuse unknown fields and a past expiry, and change nothing', async t => {
+  const api = await setup(t)
+  const key = await api.box.keys.create({ name: 'k', grants: [{ bucket: 'photos', permission: 'read', prefix: 'p/' }], expiresAt: '2999-01-01T00:00:00Z' })
+  const path = `/v2/spaces/keys/${key.accessKeyId}`
+  const bad: Array<[string, string, unknown, RegExp]> = [
+    ['PUT', 'grants misspelt', { name: 'renamed', grant: [{ bucket: 'photos', permission: 'readwrite' }] }, /"grant"/],
+    ['PUT', 'an unknown field', { name: 'renamed', grants: null, enabled: true }, /"enabled"/],
+    ['PUT', 'an expiry in the past', { name: 'renamed', grants: null, expires_at: '2001-01-01T00:00:00Z' }, /expires/i],
+    ['PATCH', 'grants misspelt', { grant: [] }, /"grant"/],
+    ['PATCH', 'rate_limit misspelt', { name: 'renamed', ratelimit: 1 }, /"ratelimit"/],
+    ['PATCH', 'a misspelt prefix in a grant', { grants: [{ bucket: 'photos', permission: 'read', Prefix: 'p/' }] }, /"Prefix"/],
+    ['PATCH', 'an expiry in the past', { name: 'renamed', expires_at: '2001-01-01T00:00:00Z' }, /expires/i]
+  ]
+  for (const [method, label, body, names] of bad) {
+    const res = await api.call(method, path, { body })
+    assertError(t, res, 400, 'bad_request')
+    t.match(res.json.message, names, `${method} with ${label}: the message names the field`)
+  }
+  const after = api.box.keys.get(key.accessKeyId)
+  t.equal(after.name, 'k', 'the name is unchanged')
+  t.same(after.grants, [{ bucket: 'photos', permission: 'read', prefix: 'p/' }], 'the grants are unchanged')
+  t.same(after.expiresAt, new Date('2999-01-01T00:00:00Z'), 'the expiry is unchanged')
+  const godo = await api.call('PUT', path, { body: { name: 'renamed-by-godo', grants: null } })
+  t.equal(godo.status, 200, 'grants: null on PUT still renames, as DigitalOcean\'s client does')
 })
 
 t.test('GET /v2/spaces/keys/{access_key} never shows the secret; unknown keys are 404', async t => {
@@ -438,8 +482,8 @@ t.test('failures that are not the request\'s fault', async t => {
   const res = await api.call('GET', '/v2/spaces/keys')
   assertError(t, res, 500, 'server_error')
   t.notOk(res.text.includes('internal detail'), 'an unknown failure\'s message is not shown')
-  t.equal((await api.call('POST', '/v2/spaces/keys', { body: { name: 'k' } })).status, 201, 'only the listing needed the base URL')
+  t.equal((await api.call('POST', '/v2/spaces/keys', { body: { name: 'k', grants: [] } })).status, 201, 'only the listing needed the base URL')
   await api.box.close()
-  assertError(t, await api.call('POST', '/v2/spaces/keys', { body: { name: 'late' } }), 503, 'service_unavailable')
+  assertError(t, await api.call('POST', '/v2/spaces/keys', { body: { name: 'late', grants: [] } }), 503, 'service_unavailable')
   assertError(t, await api.call('GET', '/v2/spaces/buckets/photos/access'), 503, 'service_unavailable')
 })

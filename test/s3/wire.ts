@@ -62,6 +62,8 @@ export interface SignOptions {
   region?: string
   /** x-amz-content-sha256 value; default the hex hash of the body. `null`: send none. */
   payload?: string | null
+  /** Leave host out of SignedHeaders (node:http still sends it). */
+  omitHost?: boolean
 }
 
 export interface Signed {
@@ -79,7 +81,7 @@ export function signV4 (creds: Creds, method: string, path: string, host: string
   const date = amzDate(time)
   const region = options.region ?? 'us-east-1'
   const payload = options.payload === undefined ? sha256(body) : options.payload
-  const all: Record<string, string> = { ...headers, host, 'x-amz-date': date }
+  const all: Record<string, string> = { ...headers, ...(options.omitHost === true ? {} : { host }), 'x-amz-date': date }
   if (payload !== null) all['x-amz-content-sha256'] = payload
   const names = Object.keys(all).map(n => n.toLowerCase()).sort()
   const lower = Object.fromEntries(Object.entries(all).map(([n, v]) => [n.toLowerCase(), v]))
@@ -104,16 +106,19 @@ export function signV4 (creds: Creds, method: string, path: string, host: string
   }
 }
 
-/** A SigV4 presigned path (host signed only); `expires` in seconds, not range-checked. */
-export function presignV4 (creds: Creds, method: string, path: string, host: string, expires: number, time = Date.now(), region = 'us-east-1'): string {
+/**
+ * A SigV4 presigned path (host signed only); `expires` in seconds, not range-checked. A `payload`
+ * hash is signed as X-Amz-Content-Sha256 in the query.
+ */
+export function presignV4 (creds: Creds, method: string, path: string, host: string, expires: number, time = Date.now(), region = 'us-east-1', payload?: string): string {
   const date = amzDate(time)
   const scope = `${date.slice(0, 8)}/${region}/s3/aws4_request`
   const mark = path.indexOf('?')
   const rawPath = mark === -1 ? path : path.slice(0, mark)
   const given = mark === -1 ? '' : path.slice(mark + 1)
-  const query = [given, `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${uriEncode(`${creds.accessKeyId}/${scope}`)}&X-Amz-Date=${date}&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host`]
-    .filter(q => q !== '').join('&')
-  const canonical = [method, rawPath, canonicalQuery(query), `host:${host}\n`, 'host', 'UNSIGNED-PAYLOAD'].join('\n')
+  const query = [given, `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${uriEncode(`${creds.accessKeyId}/${scope}`)}&X-Amz-Date=${date}&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host`,
+    payload === undefined ? '' : `X-Amz-Content-Sha256=${payload}`].filter(q => q !== '').join('&')
+  const canonical = [method, rawPath, canonicalQuery(query), `host:${host}\n`, 'host', payload ?? 'UNSIGNED-PAYLOAD'].join('\n')
   const key = signingKey(creds.secretAccessKey, date.slice(0, 8), region)
   const signature = hmac(key, `AWS4-HMAC-SHA256\n${date}\n${scope}\n${sha256(canonical)}`).toString('hex')
   return `${rawPath}?${query}&X-Amz-Signature=${signature}`
