@@ -1,21 +1,12 @@
 import { SpaceboxError } from './errors.js'
 import { objectPrefixRange, uploadPrefixRange } from './schema/keys.js'
 import type { BucketEncryption, BucketRecord } from './schema/records.js'
-import type { Context } from './context.js'
-import type { BatchOp } from './objects/heads.js'
+import type { BatchOp, Context } from './context.js'
+import type { BucketState } from './bucket-state.js'
 import type { BucketEncryptionConfig, BucketInfo, CorsRule } from './types.js'
 import { newId } from './internal/ids.js'
 import { BucketKeys } from './crypto/bucket-keys.js'
 import { checkCorsRules, compileCors, type CorsPolicy } from './cors.js'
-
-interface BucketState {
-  record: BucketRecord
-  /** Commits under way in the bucket. */
-  active: number
-  /** Set while a delete waits for commits to drain; resolves to whether the bucket went. */
-  deleting: Promise<boolean> | undefined
-  drained: (() => void) | undefined
-}
 
 /**
  * The bucket table. All records are held in memory (one process owns a LevelDB store), so
@@ -33,7 +24,7 @@ export class Buckets {
 
   private constructor (ctx: Context) {
     this.#ctx = ctx
-    this.keys = new BucketKeys(ctx, this)
+    this.keys = new BucketKeys(ctx, async (state, edit, extra) => { await this.update(state, edit, extra) })
   }
 
   static async load (ctx: Context): Promise<Buckets> {
@@ -65,7 +56,7 @@ export class Buckets {
       if (this.#byName.has(name)) {
         throw new SpaceboxError('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { bucket: name })
       }
-      const record: BucketRecord = { v: 1, id: newId(), name, created: Date.now(), region }
+      const record: BucketRecord = { v: 1, id: newId(), name, created: this.#ctx.now(), region }
       await this.#ctx.sub.buckets.put(name, record, this.#ctx.write)
       this.#byName.set(name, { record, active: 0, deleting: undefined, drained: undefined })
       return info(record)
@@ -193,8 +184,6 @@ export class Buckets {
     }
   }
 }
-
-export type { BucketState }
 
 function info (record: BucketRecord): BucketInfo {
   return { name: record.name, created: new Date(record.created), region: record.region }

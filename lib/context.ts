@@ -1,6 +1,7 @@
-import type { AbstractBatchOptions, AbstractDelOptions, AbstractPutOptions } from 'abstract-level'
+import type { AbstractBatchOperation, AbstractBatchOptions, AbstractDelOptions, AbstractPutOptions } from 'abstract-level'
 import type { AnyLevel, Sublevels } from './schema/keys.js'
 import type { KeyedLock } from './internal/lock.js'
+import type { Gate } from './internal/gate.js'
 import type { Owner, StoreStats } from './types.js'
 import type { KeyProvider } from './crypto/provider.js'
 
@@ -9,6 +10,8 @@ export interface Context {
   db: AnyLevel
   sub: Sublevels
   locks: KeyedLock
+  /** The store's lifecycle: every public entry point asserts it open and runs through it. */
+  gate: Gate
   /** The database can read synchronously (abstract-level's getSync). */
   syncReads: boolean
   chunkSize: number
@@ -29,8 +32,11 @@ export interface Context {
   keyring: Buffer
   /** Bucket keys live longer than this (ms) are replaced for new objects. */
   bucketKeyTtl: number
-  /** The clock of bucket-key expiry (injectable for tests). */
+  /** The one clock of the engine (the `clock` option): dates, expiries, rate limits. */
   now: () => number
 }
 
 export type WriteOptions = AbstractBatchOptions<unknown, unknown> & AbstractPutOptions<unknown, unknown> & AbstractDelOptions<unknown>
+
+/** One operation of a LevelDB batch, on any sublevel. */
+export type BatchOp = AbstractBatchOperation<AnyLevel, unknown, unknown>

@@ -1,5 +1,5 @@
 export { Spacebox } from './store.js'
-export type { ScopedSpacebox } from './access/scoped.js'
+export type { ScopedSpacebox } from './store.js'
 export type { AccessKeys } from './access/keys.js'
 export { authorize, listingScope, type Action, type Decision } from './access/policy.js'
 export { LocalKeyProvider, type DataKey, type KeyContext } from './crypto/provider.js'

@@ -3,7 +3,7 @@ import { SpaceboxError } from './errors.js'
 import { objectKey, objectKeyName, objectPrefixRange, upperBound } from './schema/keys.js'
 import { decodeHead } from './schema/records.js'
 import type { Context } from './context.js'
-import type { BucketState } from './buckets.js'
+import type { BucketState } from './bucket-state.js'
 import type { ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ObjectSummary } from './types.js'
 import { compareUtf8 } from './internal/utf8.js'
 import { walk, type WalkResult } from './walk.js'
@@ -41,10 +41,11 @@ function summary (key: string, value: Buffer, owner: ObjectSummary['owner']): Ob
   return out
 }
 
-/** A page size as given (maxKeys, maxParts, maxUploads): default and cap 1000, as S3. */
+/** A page size as given (maxKeys, maxParts, maxUploads): default and cap 1000, as S3. TypeError unless a number. */
 export function pageSize (value: unknown, name: string, where: { bucket: string, key?: string }): number {
   if (value === undefined) return MAX_KEYS
-  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new SpaceboxError('InvalidArgument', `${name} must be a non-negative integer`, where)
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number`)
+  if (!Number.isSafeInteger(value) || value < 0) throw new SpaceboxError('InvalidArgument', `${name} must be a non-negative integer`, where)
   return Math.min(value as number, MAX_KEYS)
 }
 
@@ -54,14 +55,15 @@ interface CommonOptions { prefix: string, delimiter: string | undefined, maxKeys
 function common (options: { prefix?: string, delimiter?: string, maxKeys?: number }, bucket: string): CommonOptions {
   const { prefix = '', delimiter } = options
   const maxKeys = pageSize(options.maxKeys, 'maxKeys', { bucket })
-  if (typeof prefix !== 'string') throw new SpaceboxError('InvalidArgument', 'prefix must be a string', { bucket })
-  if (delimiter !== undefined && typeof delimiter !== 'string') throw new SpaceboxError('InvalidArgument', 'delimiter must be a string', { bucket })
+  optionalString(prefix, 'prefix')
+  optionalString(delimiter, 'delimiter')
   return { prefix, delimiter: delimiter === '' ? undefined : delimiter, maxKeys }
 }
 
-function optionalString (value: unknown, name: string, bucket: string): string | undefined {
+/** A string option, undefined when absent or empty. TypeError for another type (the error rule: a wrong type is the caller's bug). */
+export function optionalString (value: unknown, name: string): string | undefined {
   if (value === undefined || value === '') return undefined
-  if (typeof value !== 'string') throw new SpaceboxError('InvalidArgument', `${name} must be a string`, { bucket })
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`)
   return value
 }
 
@@ -69,8 +71,8 @@ function optionalString (value: unknown, name: string, bucket: string): string |
 export async function listObjectsV2 (ctx: Context, bucket: BucketState, options: ListObjectsV2Options, scope = ''): Promise<ListObjectsV2Result> {
   const name = bucket.record.name
   const { prefix, delimiter, maxKeys } = common(options, name)
-  const startAfter = optionalString(options.startAfter, 'startAfter', name)
-  const continuationToken = optionalString(options.continuationToken, 'continuationToken', name)
+  const startAfter = optionalString(options.startAfter, 'startAfter')
+  const continuationToken = optionalString(options.continuationToken, 'continuationToken')
   const after = continuationToken !== undefined ? readToken(ctx, bucket, continuationToken) : startAfter
   const result: ListObjectsV2Result = { contents: [], commonPrefixes: [], isTruncated: false, keyCount: 0, maxKeys, prefix }
   if (delimiter !== undefined) result.delimiter = delimiter
@@ -90,7 +92,7 @@ export async function listObjectsV2 (ctx: Context, bucket: BucketState, options:
 export async function listObjects (ctx: Context, bucket: BucketState, options: ListObjectsOptions, scope = ''): Promise<ListObjectsResult> {
   const name = bucket.record.name
   const { prefix, delimiter, maxKeys } = common(options, name)
-  const marker = optionalString(options.marker, 'marker', name)
+  const marker = optionalString(options.marker, 'marker')
   const result: ListObjectsResult = { contents: [], commonPrefixes: [], isTruncated: false, maxKeys, prefix, marker: marker ?? '' }
   if (delimiter !== undefined) result.delimiter = delimiter
   if (maxKeys === 0) return result
@@ -105,7 +107,7 @@ export async function listObjects (ctx: Context, bucket: BucketState, options: L
 /** Every object under `prefix`, page by page, each page read from its own snapshot. */
 export async function * listAll (ctx: Context, bucket: BucketState, options: { prefix?: string, startAfter?: string }, scope = ''): AsyncGenerator<ObjectSummary> {
   const { prefix } = common(options, bucket.record.name)
-  let after = optionalString(options.startAfter, 'startAfter', bucket.record.name)
+  let after = optionalString(options.startAfter, 'startAfter')
   for (;;) {
     const found = await page(ctx, bucket, prefix, undefined, after, MAX_KEYS, false, scope)
     yield * found.items

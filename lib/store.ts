@@ -11,6 +11,7 @@ import { Buckets } from './buckets.js'
 import { checkCorsRules, type CorsPolicy } from './cors.js'
 import type { Context, WriteOptions } from './context.js'
 import { KeyedLock } from './internal/lock.js'
+import { Gate } from './internal/gate.js'
 import { privateDir } from './internal/private-dir.js'
 import { assertBucketName, assertObjectKey, optionsOf } from './validate.js'
 import { putObject } from './objects/put.js'
@@ -28,7 +29,9 @@ import type {
 import { listAll, listObjects, listObjectsV2 } from './listing.js'
 import { AccessKeys } from './access/keys.js'
 import { Usage } from './access/usage.js'
-import { ScopedSpacebox } from './access/scoped.js'
+import { anonymousPrincipal, keyPrincipal, ScopedView, type Principal } from './access/scoped.js'
+import type { ScopedMethod } from './access/operations.js'
+import { listingScopeOf } from './internal/view-options.js'
 import { createMultipartUpload, uploadPart, uploadPartCopy } from './multipart/parts.js'
 import { abortMultipartUpload, completeMultipartUpload } from './multipart/complete.js'
 import { listMultipartUploads, listParts } from './multipart/list.js'
@@ -56,8 +59,6 @@ export class Spacebox {
   readonly #keys: AccessKeys
   readonly #usage: Usage
   readonly #ownsDb: boolean
-  #status: StoreStatus = 'open'
-  readonly #inflight = new Set<Promise<unknown>>()
 
   private constructor (ctx: Context, buckets: Buckets, keys: AccessKeys, usage: Usage, ownsDb: boolean) {
     this.#ctx = ctx
@@ -123,6 +124,7 @@ export class Spacebox {
         db,
         sub,
         locks: new KeyedLock(),
+        gate: new Gate(),
         syncReads: (db.supports as { getSync?: boolean }).getSync === true,
         chunkSize: settings.chunkSize,
         inlineThreshold: settings.inlineThreshold,
@@ -147,7 +149,7 @@ export class Spacebox {
   }
 
   get status (): StoreStatus {
-    return this.#status
+    return this.#ctx.gate.status
   }
 
   /**
@@ -157,22 +159,10 @@ export class Spacebox {
    * closes too, unless the caller passed it in. Closing again does nothing.
    */
   async close (options: { timeout?: number } = {}): Promise<void> {
-    if (this.#status !== 'open') return
-    this.#status = 'closing'
-    try {
-      if (this.#inflight.size > 0) {
-        let timer: NodeJS.Timeout | undefined
-        await Promise.race([
-          Promise.allSettled(this.#inflight),
-          new Promise(resolve => { timer = setTimeout(resolve, options.timeout ?? 2000) })
-        ])
-        clearTimeout(timer)
-      }
+    await this.#ctx.gate.close(options.timeout ?? 2000, async () => {
       await this.#usage.close()
       if (this.#ownsDb) await this.#ctx.db.close()
-    } finally {
-      this.#status = 'closed'
-    }
+    })
   }
 
   /** Create a bucket. InvalidBucketName, BucketAlreadyOwnedByYou. */
@@ -342,20 +332,20 @@ export class Spacebox {
   async listObjectsV2 (bucket: string, options: ListObjectsV2Options = {}): Promise<ListObjectsV2Result> {
     options = optionsOf(options)
     this.#assertBucket(bucket)
-    return await this.#run(async () => await listObjectsV2(this.#ctx, this.#buckets.get(bucket), options))
+    return await this.#run(async () => await listObjectsV2(this.#ctx, this.#buckets.get(bucket), options, listingScopeOf(options)))
   }
 
   /** One page of a bucket's objects with S3's v1 (marker) semantics. NoSuchBucket. */
   async listObjects (bucket: string, options: ListObjectsOptions = {}): Promise<ListObjectsResult> {
     options = optionsOf(options)
     this.#assertBucket(bucket)
-    return await this.#run(async () => await listObjects(this.#ctx, this.#buckets.get(bucket), options))
+    return await this.#run(async () => await listObjects(this.#ctx, this.#buckets.get(bucket), options, listingScopeOf(options)))
   }
 
   /** Every object under a prefix, in key order, fetched a page at a time. NoSuchBucket. */
   listAll (bucket: string, options: { prefix?: string, startAfter?: string } = {}): AsyncGenerator<ObjectSummary> {
     options = optionsOf(options)
-    return this.#listAll(bucket, options, '')
+    return this.#listAll(bucket, options, listingScopeOf(options))
   }
 
   async * #listAll (bucket: string, options: { prefix?: string, startAfter?: string }, scope: string): AsyncGenerator<ObjectSummary> {
@@ -423,7 +413,7 @@ export class Spacebox {
   async listMultipartUploads (bucket: string, options: ListMultipartUploadsOptions = {}): Promise<ListMultipartUploadsResult> {
     options = optionsOf(options)
     this.#assertBucket(bucket)
-    return await this.#run(async () => await listMultipartUploads(this.#ctx, this.#buckets, bucket, options))
+    return await this.#run(async () => await listMultipartUploads(this.#ctx, this.#buckets, bucket, options, listingScopeOf(options)))
   }
 
   /**
@@ -443,7 +433,7 @@ export class Spacebox {
   as (accessKeyId: string, generation?: number): ScopedSpacebox {
     this.#assertOpen()
     this.#keys.live(accessKeyId)
-    return this.#scoped(accessKeyId, typeof generation === 'number' ? generation : undefined)
+    return this.#view(keyPrincipal(this.#keys, this.#usage, accessKeyId, typeof generation === 'number' ? generation : undefined))
   }
 
   /**
@@ -453,21 +443,21 @@ export class Spacebox {
   withCredentials (credentials: { accessKeyId: string, secretAccessKey: string }): ScopedSpacebox {
     this.#assertOpen()
     const generation = this.#keys.authenticate(credentials?.accessKeyId, credentials?.secretAccessKey)
-    return this.#scoped(credentials.accessKeyId, generation)
+    return this.#view(keyPrincipal(this.#keys, this.#usage, credentials.accessKeyId, generation))
   }
 
-  #scoped (accessKeyId: string, generation: number | undefined): ScopedSpacebox {
-    return new ScopedSpacebox(this, this.#keys, this.#usage, accessKeyId, generation, {
-      listObjectsV2: async (bucket, options, scope) => {
-        this.#assertBucket(bucket)
-        return await this.#run(async () => await listObjectsV2(this.#ctx, this.#buckets.get(bucket), options, scope))
-      },
-      listObjects: async (bucket, options, scope) => {
-        this.#assertBucket(bucket)
-        return await this.#run(async () => await listObjects(this.#ctx, this.#buckets.get(bucket), options, scope))
-      },
-      listAll: (bucket, options, scope) => this.#listAll(bucket, options, scope)
-    })
+  /**
+   * The store as an anonymous caller may use it: read (head, get, list) the buckets named, nothing
+   * else. The S3 server serves unsigned requests to public buckets through it.
+   */
+  anonymous (readable: readonly string[]): ScopedSpacebox {
+    this.#assertOpen()
+    if (!Array.isArray(readable) || !readable.every(bucket => typeof bucket === 'string')) throw new TypeError('readable must be an array of bucket names')
+    return this.#view(anonymousPrincipal(readable))
+  }
+
+  #view (principal: Principal): ScopedSpacebox {
+    return new ScopedView(this, principal) as ScopedSpacebox
   }
 
   /** Counters since open. */
@@ -476,7 +466,7 @@ export class Spacebox {
   }
 
   #assertOpen (): void {
-    if (this.#status !== 'open') throw new SpaceboxError('NotOpen', 'The store is not open')
+    this.#ctx.gate.assertOpen()
   }
 
   #assertBucket (bucket: string): void {
@@ -489,16 +479,13 @@ export class Spacebox {
     assertObjectKey(key, bucket)
   }
 
-  /** Run a call: counted while under way (close waits for it), its storage errors translated. */
   async #run<T> (fn: () => Promise<T>): Promise<T> {
-    const call = fn()
-    this.#inflight.add(call)
-    try {
-      return await call
-    } catch (err) {
-      throw fromStorageError(err)
-    } finally {
-      this.#inflight.delete(call)
-    }
+    return await this.#ctx.gate.run(fn)
   }
 }
+
+/**
+ * The store as one caller may use it: the bucket and object API of `Spacebox`, every call checked
+ * against the caller's grants (see lib/access/operations.ts), counted in its usage.
+ */
+export type ScopedSpacebox = ScopedView & Pick<Spacebox, ScopedMethod>

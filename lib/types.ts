@@ -36,7 +36,11 @@ export interface OpenOptions {
   masterKey?: Buffer | string
   /** How long a bucket key serves new objects before a new one is made, in ms. Default 24 h. */
   bucketKeyTtl?: number
-  /** The clock bucket-key expiry follows (ms since the epoch). Default Date.now; tests inject one. */
+  /**
+   * The clock every time the engine reads comes from (ms since the epoch): object and upload dates,
+   * access-key expiry, creation and usage times, rate limits, bucket-key expiry. Default Date.now;
+   * tests inject one.
+   */
   clock?: () => number
   /** fsync every commit: survives power loss, not only a process crash. Default false. */
   sync?: boolean

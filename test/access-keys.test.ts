@@ -361,3 +361,23 @@ t.test('usage figures and rate limits per key', async t => {
   t.equal(await openSublevels(raw).usage.get(key.accessKeyId), undefined, 'a deleted key\'s figures go with it')
   await raw.close()
 })
+
+t.test('one clock: dates, key expiry and usage times follow the store\'s clock option', async t => {
+  let now = Date.UTC(2030, 0, 1)
+  const box = await Spacebox.open({ memory: true, clock: () => now })
+  t.teardown(async () => { await box.close() })
+  await box.createBucket('clocked')
+  t.equal((await box.headBucket('clocked')).created.getTime(), now)
+  await box.putObject('clocked', 'k', 'v')
+  t.equal((await box.headObject('clocked', 'k')).lastModified.getTime(), now, 'an object is dated by the clock')
+  const upload = await box.createMultipartUpload('clocked', 'm')
+  t.equal((await box.listMultipartUploads('clocked')).uploads[0]?.initiated.getTime(), now)
+  const key = await box.keys.create({ name: 'soon', grants: [{ bucket: 'clocked', permission: 'read' }], expiresAt: new Date(now + 60_000) })
+  t.equal(box.keys.get(key.accessKeyId).createdAt.getTime(), now)
+  await box.as(key.accessKeyId).headObject('clocked', 'k')
+  t.equal(box.keys.usage(key.accessKeyId).lastUsed?.getTime(), now, 'usage is dated by the clock')
+  now += 60_000
+  t.throws(() => box.as(key.accessKeyId), { code: 'InvalidAccessKeyId' }, 'the key expires when the clock says so')
+  await t.rejects(box.keys.create({ name: 'late', grants: [], expiresAt: new Date(now - 1) }), { code: 'InvalidArgument' }, 'the past is the clock\'s')
+  await box.abortMultipartUpload('clocked', 'm', upload.uploadId)
+})

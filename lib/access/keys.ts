@@ -49,25 +49,28 @@ export class AccessKeys {
    * option it does not know; InvalidArgument for a bad name or grant, or an expiry in the past.
    */
   async create (options: CreateAccessKeyOptions): Promise<NewAccessKey> {
+    this.#ctx.gate.assertOpen()
     assertOptionNames(options, CREATE_OPTIONS, 'keys.create()')
     const name = checkName(options.name)
     const grants = checkGrants(options.grants)
     let id: string
     do id = newAccessKeyId(); while (this.#records.has(id))
     const secret = newSecret()
-    const record: AccessKeyRecord = { v: 1, id, name, grants, created: Date.now(), disabled: false, generation: 1, secret: '' }
-    applyLimits(record, options)
+    const record: AccessKeyRecord = { v: 1, id, name, grants, created: this.#ctx.now(), disabled: false, generation: 1, secret: '' }
+    applyLimits(record, options, this.#ctx.now())
     record.secret = this.#seal(record, secret)
     await this.#save(record)
     return { ...info(record), secretAccessKey: secret }
   }
 
   get (id: string): AccessKeyInfo {
+    this.#ctx.gate.assertOpen()
     return info(this.#find(id))
   }
 
   /** Every live key, optionally only those with a grant on `bucket`, of `permission`, or named `name`. */
   list (filter: { bucket?: string, permission?: Permission, name?: string } = {}): AccessKeyInfo[] {
+    this.#ctx.gate.assertOpen()
     assertOptionNames(filter, LIST_FILTERS, 'keys.list()')
     return [...this.#records.values()]
       .filter(r => r.deleted === undefined)
@@ -79,6 +82,7 @@ export class AccessKeys {
   }
 
   async rename (id: string, name: string): Promise<AccessKeyInfo> {
+    this.#ctx.gate.assertOpen()
     const checked = checkName(name)
     return await this.#change(id, record => { record.name = checked })
   }
@@ -88,6 +92,7 @@ export class AccessKeys {
    * other. TypeError for an option it does not know; InvalidArgument as for create.
    */
   async update (id: string, changes: AccessKeyUpdate): Promise<AccessKeyInfo> {
+    this.#ctx.gate.assertOpen()
     assertOptionNames(changes, UPDATE_OPTIONS, 'keys.update()')
     const grants = changes.grants === undefined ? undefined : checkGrants(changes.grants)
     return await this.#change(id, record => {
@@ -97,12 +102,13 @@ export class AccessKeys {
         }
         record.grants = grants
       }
-      applyLimits(record, changes)
+      applyLimits(record, changes, this.#ctx.now())
     })
   }
 
   /** A new secret; the old one fails from this instant. */
   async regenerate (id: string): Promise<NewAccessKey> {
+    this.#ctx.gate.assertOpen()
     const secret = newSecret()
     const updated = await this.#change(id, record => {
       record.generation++
@@ -112,32 +118,37 @@ export class AccessKeys {
   }
 
   async disable (id: string): Promise<AccessKeyInfo> {
+    this.#ctx.gate.assertOpen()
     return await this.#change(id, record => { record.disabled = true })
   }
 
   async enable (id: string): Promise<AccessKeyInfo> {
+    this.#ctx.gate.assertOpen()
     return await this.#change(id, record => { record.disabled = false })
   }
 
   /** Delete for good: the secret is erased and the id is never issued again. */
   async delete (id: string): Promise<void> {
+    this.#ctx.gate.assertOpen()
     await this.#change(id, record => {
       record.grants = []
       record.secret = ''
-      record.deleted = Date.now()
+      record.deleted = this.#ctx.now()
     })
     this.#unsealed.delete(id)
-    await this.#usage.forget(id)
+    await this.#ctx.gate.run(async () => { await this.#usage.forget(id) })
   }
 
   /** A key's usage: requests by operation, bytes in and out, last use, refusals and the last one's reason. */
   usage (id: string): KeyUsage {
+    this.#ctx.gate.assertOpen()
     this.#find(id)
     return this.#usage.get(id)
   }
 
   /** Every live key that can reach `bucket`, with how. */
   whoCanAccess (bucket: string): KeyAccess[] {
+    this.#ctx.gate.assertOpen()
     assertBucketName(bucket)
     const out: KeyAccess[] = []
     for (const record of this.#records.values()) {
@@ -153,13 +164,16 @@ export class AccessKeys {
     return out
   }
 
-  /** The record of a key that may be used now; InvalidAccessKeyId for unknown, deleted, disabled or expired keys. */
+  /**
+   * The record of a key that may be used now; InvalidAccessKeyId for unknown, deleted, disabled or
+   * expired keys. Open or closing alike: a write that began before close() commits through it.
+   */
   live (id: string): AccessKeyRecord {
     const record = typeof id === 'string' ? this.#records.get(id) : undefined
     let reason: string | undefined
     if (record === undefined || record.deleted !== undefined) reason = 'unknown or deleted'
     else if (record.disabled) reason = 'disabled'
-    else if (record.expiresAt !== undefined && record.expiresAt <= Date.now()) reason = 'expired'
+    else if (record.expiresAt !== undefined && record.expiresAt <= this.#ctx.now()) reason = 'expired'
     if (reason !== undefined || record === undefined) {
       throw new SpaceboxError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { detail: { reason: reason ?? '' } })
     }
@@ -168,6 +182,7 @@ export class AccessKeys {
 
   /** The secret of a live key, for request signing in the S3 adapter. Never leaves the process. */
   secretOf (id: string): { secret: string, generation: number } {
+    this.#ctx.gate.assertOpen()
     const record = this.live(id)
     // Unsealed once per generation: SigV4 needs the secret on every request, and a decryption
     // each time was a fifth of a small request's signature check. Memory only, never at rest.
@@ -181,6 +196,7 @@ export class AccessKeys {
 
   /** Check a secret in constant time; returns the generation it belongs to. SignatureDoesNotMatch. */
   authenticate (id: string, secretAccessKey: string): number {
+    this.#ctx.gate.assertOpen()
     const { secret, generation } = this.secretOf(id)
     if (!constantTimeEqual(typeof secretAccessKey === 'string' ? secretAccessKey : '', secret)) throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
     return generation
@@ -204,8 +220,9 @@ export class AccessKeys {
     })
   }
 
+  /** Written through the gate: close() waits for it, and a closed store answers NotOpen. */
   async #save (record: AccessKeyRecord): Promise<void> {
-    await this.#ctx.sub.akeys.put(record.id, record, this.#ctx.write)
+    await this.#ctx.gate.run(async () => { await this.#ctx.sub.akeys.put(record.id, record, this.#ctx.write) })
     this.#records.set(record.id, record)
   }
 
@@ -298,13 +315,13 @@ export function checkGrants (grants: unknown): Grant[] {
   return out
 }
 
-function applyLimits (record: AccessKeyRecord, options: { expiresAt?: Date | string | number | null, rateLimit?: number | null }): void {
+function applyLimits (record: AccessKeyRecord, options: { expiresAt?: Date | string | number | null, rateLimit?: number | null }, now: number): void {
   if (options.expiresAt === null) delete record.expiresAt
   else if (options.expiresAt !== undefined) {
     const at = new Date(options.expiresAt).getTime()
     if (Number.isNaN(at)) throw new SpaceboxError('InvalidArgument', 'expiresAt must be a date')
     // The clock of `live()`, which refuses a key from its expiry instant on: a key expired at birth is a mistake.
-    if (at <= Date.now()) throw new SpaceboxError('InvalidArgument', `expiresAt is in the past: ${new Date(at).toISOString()}`)
+    if (at <= now) throw new SpaceboxError('InvalidArgument', `expiresAt is in the past: ${new Date(at).toISOString()}`)
     record.expiresAt = at
   }
   if (options.rateLimit === null) delete record.rateLimit

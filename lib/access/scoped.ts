@@ -1,250 +1,178 @@
+/**
+ * The store as one caller may use it: an access key (`box.as()`, `box.withCredentials()`) or the
+ * anonymous caller of public buckets (`box.anonymous()`). Its methods are not written here but
+ * generated from the table of operations, as a sublevel inherits its database's API: each checks
+ * what its entry declares before it touches data, and writes check again as they commit.
+ */
 import { SpaceboxError } from '../errors.js'
-import type { Spacebox } from '../store.js'
-import type {
-  BucketEncryptionConfig, BucketInfo, Body, CorsRule, CustomerKey, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CopyObjectOptions, CopyObjectResult,
-  CreateMultipartUploadOptions, DeleteObjectsResult, GetObjectOptions, GetObjectResult, ListMultipartUploadsOptions,
-  ListMultipartUploadsResult, ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ListPartsOptions,
-  ListPartsResult, MultipartUpload, ObjectInfo, ObjectSummary, PutObjectOptions, PutObjectResult, ReadConditions,
-  UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult
-} from '../types.js'
-import type { AccessKeys } from './keys.js'
-import type { Usage } from './usage.js'
-import { authorize, listingScope, reachable, type Action } from './policy.js'
+import { COMMIT_CHECK, LISTING_SCOPE } from '../internal/view-options.js'
 import { optionsOf } from '../validate.js'
-import { COMMIT_CHECK } from '../internal/commit-check.js'
+import type { BucketInfo, DeleteObjectsResult } from '../types.js'
+import type { AccessKeys } from './keys.js'
+import { OPERATIONS, type Check, type OperationSpec } from './operations.js'
+import { authorize, listingScope, reachable, type Grant } from './policy.js'
+import type { Usage } from './usage.js'
 
-/** Listing calls that take a scope, which only the store can hand out. */
-export interface ScopedListing {
-  listObjectsV2: (bucket: string, options: ListObjectsV2Options, scope: string) => Promise<ListObjectsV2Result>
-  listObjects: (bucket: string, options: ListObjectsOptions, scope: string) => Promise<ListObjectsResult>
-  listAll: (bucket: string, options: { prefix?: string, startAfter?: string }, scope: string) => AsyncGenerator<ObjectSummary>
+/** Who a view acts for. */
+export interface Principal {
+  /** The access key; undefined for the anonymous caller. */
+  readonly accessKeyId: string | undefined
+  /**
+   * The caller's grants now, as a call starts (its rate limit taken) or commits. Throws when it
+   * can no longer act at all: an unknown, deleted, disabled or expired key, another secret.
+   */
+  enter: (atCommit: boolean) => readonly Grant[]
+  /** A call ended well, moving these bytes in and out. */
+  count: (operation: string, bytesIn: number, bytesOut: number) => void
+  /** A call was refused. */
+  denied: (operation: string, reason: string) => void
 }
 
-type Check = [Action, string, string?]
+/** The store methods a view calls on the caller's behalf, unchecked. */
+type Store = Record<string, (...args: unknown[]) => unknown>
 
-/**
- * The store as one access key sees it: the same bucket and object API, with every call checked
- * against the key's grants before it touches data, counted in the key's usage and rate limit.
- * The key is looked up on every call, so a revoke, disable, expiry or regenerate applies at once.
- */
-export class ScopedSpacebox {
-  readonly accessKeyId: string
-  readonly #box: Spacebox
-  readonly #keys: AccessKeys
-  readonly #usage: Usage
-  readonly #generation: number | undefined
-  readonly #listing: ScopedListing
+export class ScopedView {
+  readonly #store: Store
+  readonly #principal: Principal
 
-  /** `generation`: the secret generation the caller proved; a regenerate ends this view. */
-  constructor (box: Spacebox, keys: AccessKeys, usage: Usage, accessKeyId: string, generation: number | undefined, listing: ScopedListing) {
-    this.accessKeyId = accessKeyId
-    this.#box = box
-    this.#keys = keys
-    this.#usage = usage
-    this.#generation = generation
-    this.#listing = listing
+  constructor (store: object, principal: Principal) {
+    this.#store = store as Store
+    this.#principal = principal
   }
 
-  async listBuckets (): Promise<BucketInfo[]> {
-    const record = this.#enter('ListBuckets', [])
-    const visible = reachable(record.grants)
-    const buckets = (await this.#box.listBuckets()).filter(b => visible === 'all' || visible.has(b.name))
-    this.#count('ListBuckets')
-    return buckets
+  /** The access key the view acts for; undefined for the anonymous view. */
+  get accessKeyId (): string | undefined {
+    return this.#principal.accessKeyId
   }
 
-  async createBucket (name: string, options?: { region?: string }): Promise<BucketInfo> {
-    return await this.#call('CreateBucket', [['admin', name]], async () => await this.#box.createBucket(name, options))
+  static {
+    for (const [operation, spec] of Object.entries(OPERATIONS) as Array<[string, OperationSpec]>) {
+      const method = spec.method === 'listAll'
+        ? function (this: ScopedView, ...args: unknown[]) { return this.#listAll(operation, spec, args) }
+        : async function (this: ScopedView, ...args: unknown[]) { return await this.#invoke(operation, spec, args) }
+      Object.defineProperty(ScopedView.prototype, spec.method, { value: method, writable: true, configurable: true })
+    }
   }
 
-  async headBucket (name: string): Promise<BucketInfo> {
-    return await this.#call('HeadBucket', [['read', name]], async () => await this.#box.headBucket(name))
-  }
-
-  async deleteBucket (name: string): Promise<void> {
-    await this.#call('DeleteBucket', [['admin', name]], async () => { await this.#box.deleteBucket(name) })
-  }
-
-  async putBucketEncryption (bucket: string, config: BucketEncryptionConfig): Promise<void> {
-    await this.#call('PutBucketEncryption', [['admin', bucket]], async () => { await this.#box.putBucketEncryption(bucket, config) })
-  }
-
-  async getBucketEncryption (bucket: string): Promise<BucketEncryptionConfig> {
-    return await this.#call('GetBucketEncryption', [['admin', bucket]], async () => await this.#box.getBucketEncryption(bucket))
-  }
-
-  async deleteBucketEncryption (bucket: string): Promise<void> {
-    await this.#call('DeleteBucketEncryption', [['admin', bucket]], async () => { await this.#box.deleteBucketEncryption(bucket) })
-  }
-
-  async putBucketCors (bucket: string, rules: CorsRule[]): Promise<void> {
-    await this.#call('PutBucketCors', [['admin', bucket]], async () => { await this.#box.putBucketCors(bucket, rules) })
-  }
-
-  async getBucketCors (bucket: string): Promise<CorsRule[]> {
-    return await this.#call('GetBucketCors', [['admin', bucket]], async () => await this.#box.getBucketCors(bucket))
-  }
-
-  async deleteBucketCors (bucket: string): Promise<void> {
-    await this.#call('DeleteBucketCors', [['admin', bucket]], async () => { await this.#box.deleteBucketCors(bucket) })
-  }
-
-  async putObject (bucket: string, key: string, body: Body, options?: PutObjectOptions): Promise<PutObjectResult> {
-    const checks: Check[] = [['write', bucket, key]]
-    this.#enter('PutObject', checks)
-    const result = await this.#box.putObject(bucket, key, body, this.#atCommit('PutObject', checks, options))
-    this.#count('PutObject', result.size)
+  async #invoke (operation: string, spec: OperationSpec, args: unknown[]): Promise<unknown> {
+    const checks = spec.checks(args)
+    const grants = this.#principal.enter(false)
+    let result: unknown
+    switch (spec.wrap) {
+      case 'call':
+        this.#require(grants, operation, checks)
+        if (spec.commit === true) {
+          args = withOption(args, spec.options, COMMIT_CHECK, () => { this.#require(this.#principal.enter(true), operation, checks) })
+        }
+        result = await this.#call(spec, args)
+        break
+      case 'listing':
+        result = await this.#call(spec, this.#scoped(grants, operation, spec, args))
+        break
+      case 'buckets': {
+        const visible = reachable(grants)
+        result = (await this.#call(spec, args) as BucketInfo[]).filter(b => visible === 'all' || visible.has(b.name))
+        break
+      }
+      case 'deleteMany':
+        this.#require(grants, operation, checks)
+        result = await this.#deleteMany(grants, operation, spec, args)
+    }
+    const bytes = spec.bytes?.(result, args)
+    this.#principal.count(operation, bytes?.in ?? 0, bytes?.out ?? 0)
     return result
   }
 
-  async getObject (bucket: string, key: string, options?: GetObjectOptions): Promise<GetObjectResult> {
-    this.#enter('GetObject', [['read', bucket, key]])
-    const result = await this.#box.getObject(bucket, key, options)
-    this.#count('GetObject', 0, result.range === undefined ? result.info.size : result.range.end - result.range.start + 1)
-    return result
+  async * #listAll (operation: string, spec: OperationSpec, args: unknown[]): AsyncGenerator<unknown> {
+    const scoped = this.#scoped(this.#principal.enter(false), operation, spec, args)
+    this.#principal.count(operation, 0, 0)
+    yield * this.#call(spec, scoped) as AsyncGenerator<unknown>
   }
 
-  async headObject (bucket: string, key: string, options?: ReadConditions & { customerKey?: CustomerKey }): Promise<ObjectInfo> {
-    return await this.#call('HeadObject', [['read', bucket, key]], async () => await this.#box.headObject(bucket, key, options))
+  #call (spec: OperationSpec, args: unknown[]): unknown {
+    return this.#store[spec.method]!(...args)
   }
 
-  async deleteObject (bucket: string, key: string): Promise<void> {
-    await this.#call('DeleteObject', [['write', bucket, key]], async () => { await this.#box.deleteObject(bucket, key) })
+  /** The listing's arguments, clipped to the part of the bucket the grants let it read. */
+  #scoped (grants: readonly Grant[], operation: string, spec: OperationSpec, args: unknown[]): unknown[] {
+    const [, bucket = ''] = spec.checks(args)[0] ?? []
+    const prefix = (optionsOf(args[spec.options ?? 1] as { prefix?: unknown } | undefined)).prefix
+    const decision = listingScope(grants, bucket, typeof prefix === 'string' ? prefix : '')
+    if (!decision.allowed) this.#deny(operation, decision.reason, bucket, undefined)
+    return decision.scope === '' ? args : withOption(args, spec.options, LISTING_SCOPE, decision.scope)
   }
 
-  /** Keys the grants do not cover get an AccessDenied entry each; the others are deleted. */
-  async deleteObjects (bucket: string, keys: string[]): Promise<DeleteObjectsResult> {
-    const record = this.#enter('DeleteObjects', [['read', bucket]])
-    const allowed = keys.filter(key => authorize(record.grants, 'write', bucket, key).allowed)
-    const result = await this.#box.deleteObjects(bucket, allowed)
+  /** Keys the grants do not cover get an AccessDenied entry each, and count as refusals; the others are deleted. */
+  async #deleteMany (grants: readonly Grant[], operation: string, spec: OperationSpec, args: unknown[]): Promise<DeleteObjectsResult> {
+    const [bucket, keys] = args as [string, unknown]
+    if (!Array.isArray(keys)) throw new TypeError('keys must be an array of strings')
+    const refused = new Set<unknown>()
     for (const key of keys) {
-      if (!allowed.includes(key)) result.errors.push({ key, code: 'AccessDenied', message: 'Access Denied' })
+      const decision = authorize(grants, 'write', bucket, key as string)
+      if (!decision.allowed && !refused.has(key)) {
+        refused.add(key)
+        this.#principal.denied(operation, decision.reason)
+      }
     }
-    this.#count('DeleteObjects')
-    return result
-  }
-
-  async copyObject (srcBucket: string, srcKey: string, dstBucket: string, dstKey: string, options?: CopyObjectOptions): Promise<CopyObjectResult> {
-    const checks: Check[] = [['read', srcBucket, srcKey], ['write', dstBucket, dstKey]]
-    return await this.#call('CopyObject', checks,
-      async () => await this.#box.copyObject(srcBucket, srcKey, dstBucket, dstKey, this.#atCommit('CopyObject', checks, options)))
-  }
-
-  /** A listing reaching past a prefix-scoped grant is clipped to it. */
-  async listObjectsV2 (bucket: string, options: ListObjectsV2Options = {}): Promise<ListObjectsV2Result> {
-    options = optionsOf(options)
-    const scope = this.#scope('ListObjectsV2', bucket, options.prefix)
-    return await this.#call('ListObjectsV2', [], async () => await this.#listing.listObjectsV2(bucket, options, scope))
-  }
-
-  async listObjects (bucket: string, options: ListObjectsOptions = {}): Promise<ListObjectsResult> {
-    options = optionsOf(options)
-    const scope = this.#scope('ListObjects', bucket, options.prefix)
-    return await this.#call('ListObjects', [], async () => await this.#listing.listObjects(bucket, options, scope))
-  }
-
-  async * listAll (bucket: string, options: { prefix?: string, startAfter?: string } = {}): AsyncGenerator<ObjectSummary> {
-    options = optionsOf(options)
-    const scope = this.#scope('ListObjectsV2', bucket, options.prefix)
-    yield * this.#listing.listAll(bucket, options, scope)
-  }
-
-  async createMultipartUpload (bucket: string, key: string, options?: CreateMultipartUploadOptions): Promise<MultipartUpload> {
-    return await this.#call('CreateMultipartUpload', [['write', bucket, key]], async () => await this.#box.createMultipartUpload(bucket, key, options))
-  }
-
-  async uploadPart (bucket: string, key: string, uploadId: string, partNumber: number, body: Body, options?: UploadPartOptions): Promise<UploadPartResult> {
-    const checks: Check[] = [['write', bucket, key]]
-    this.#enter('UploadPart', checks)
-    const result = await this.#box.uploadPart(bucket, key, uploadId, partNumber, body, this.#atCommit('UploadPart', checks, options))
-    this.#count('UploadPart', result.size)
-    return result
-  }
-
-  async uploadPartCopy (bucket: string, key: string, uploadId: string, partNumber: number, srcBucket: string, srcKey: string, options?: UploadPartCopyOptions): Promise<UploadPartCopyResult> {
-    const checks: Check[] = [['read', srcBucket, srcKey], ['write', bucket, key]]
-    return await this.#call('UploadPartCopy', checks,
-      async () => await this.#box.uploadPartCopy(bucket, key, uploadId, partNumber, srcBucket, srcKey, this.#atCommit('UploadPartCopy', checks, options)))
-  }
-
-  async completeMultipartUpload (bucket: string, key: string, uploadId: string, parts: CompletedPart[], options?: CompleteMultipartUploadOptions): Promise<CompleteMultipartUploadResult> {
-    const checks: Check[] = [['write', bucket, key]]
-    return await this.#call('CompleteMultipartUpload', checks,
-      async () => await this.#box.completeMultipartUpload(bucket, key, uploadId, parts, this.#atCommit('CompleteMultipartUpload', checks, options)))
-  }
-
-  async abortMultipartUpload (bucket: string, key: string, uploadId: string): Promise<void> {
-    await this.#call('AbortMultipartUpload', [['write', bucket, key]], async () => { await this.#box.abortMultipartUpload(bucket, key, uploadId) })
-  }
-
-  async listParts (bucket: string, key: string, uploadId: string, options?: ListPartsOptions): Promise<ListPartsResult> {
-    return await this.#call('ListParts', [['read', bucket, key]], async () => await this.#box.listParts(bucket, key, uploadId, options))
-  }
-
-  /** Uploads of a prefix-scoped key are listed under its granted prefix. */
-  async listMultipartUploads (bucket: string, options: ListMultipartUploadsOptions = {}): Promise<ListMultipartUploadsResult> {
-    options = optionsOf(options)
-    const scope = this.#scope('ListMultipartUploads', bucket, options.prefix)
-    const scoped = scope === '' ? options : { ...options, prefix: scope }
-    return await this.#call('ListMultipartUploads', [], async () => await this.#box.listMultipartUploads(bucket, scoped))
-  }
-
-  async #call<T> (operation: string, checks: Check[], fn: () => Promise<T>): Promise<T> {
-    this.#enter(operation, checks)
-    const result = await fn()
-    this.#count(operation)
-    return result
-  }
-
-  /** The key's record if it may make this request: live, current, within its rate, granted. */
-  #enter (operation: string, checks: Check[]): ReturnType<AccessKeys['live']> {
-    const record = this.#keys.live(this.accessKeyId)
-    if (this.#generation !== undefined && record.generation !== this.#generation) {
-      throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
+    const result = await this.#call(spec, [bucket, keys.filter(key => !refused.has(key)), ...args.slice(2)]) as DeleteObjectsResult
+    for (const key of keys) {
+      if (refused.has(key)) result.errors.push({ key: key as string, code: 'AccessDenied', message: 'Access Denied' })
     }
-    this.#usage.take(record.id, record.rateLimit)
-    this.#grant(record, operation, checks)
-    return record
+    return result
   }
 
-  #grant (record: ReturnType<AccessKeys['live']>, operation: string, checks: Check[]): void {
+  #require (grants: readonly Grant[], operation: string, checks: readonly Check[]): void {
     for (const [action, bucket, key] of checks) {
-      const decision = authorize(record.grants, action, bucket, key)
+      const decision = authorize(grants, action, bucket, key)
       if (!decision.allowed) this.#deny(operation, decision.reason, bucket, key)
     }
   }
 
-  /**
-   * The options of a write, with the check its commit runs: the key still live, its secret the one
-   * the request proved (AccessDenied after a regenerate), its grants still covering the write.
-   */
-  #atCommit<T extends object> (operation: string, checks: Check[], options: T | undefined): T {
-    return {
-      ...optionsOf(options),
-      [COMMIT_CHECK]: () => {
-        const record = this.#keys.live(this.accessKeyId)
-        if (this.#generation !== undefined && record.generation !== this.#generation) {
-          const [, bucket, key] = checks[checks.length - 1]!
-          this.#deny(operation, 'secret regenerated during the request', bucket, key)
-        }
-        this.#grant(record, operation, checks)
-      }
-    }
-  }
-
-  #scope (operation: string, bucket: string, prefix: string | undefined): string {
-    const record = this.#enter(operation, [])
-    const decision = listingScope(record.grants, bucket, typeof prefix === 'string' ? prefix : '')
-    if (!decision.allowed) this.#deny(operation, decision.reason, bucket, undefined)
-    return decision.scope
-  }
-
   #deny (operation: string, reason: string, bucket: string, key: string | undefined): never {
-    this.#usage.denied(this.accessKeyId, operation, reason)
+    this.#principal.denied(operation, reason)
     throw new SpaceboxError('AccessDenied', 'Access Denied', { bucket, key })
   }
+}
 
-  #count (operation: string, bytesIn = 0, bytesOut = 0): void {
-    this.#usage.count(this.accessKeyId, operation, bytesIn, bytesOut)
+/** `args` with `value` under `name` in the options at `index` (a copy; the caller's stay as given). */
+function withOption (args: unknown[], index: number | undefined, name: symbol, value: unknown): unknown[] {
+  if (index === undefined) throw new TypeError('this operation takes no options')
+  const out = [...args]
+  while (out.length <= index) out.push(undefined)
+  out[index] = { ...optionsOf(out[index] as object | undefined), [name]: value }
+  return out
+}
+
+/**
+ * An access key as a principal. The key is looked up on every call and commit, so a revoke,
+ * disable, expiry or regenerate applies at once; `generation`, the secret the caller proved, ends
+ * the view when the secret is regenerated.
+ */
+export function keyPrincipal (keys: AccessKeys, usage: Usage, accessKeyId: string, generation: number | undefined): Principal {
+  return {
+    accessKeyId,
+    enter (atCommit) {
+      const record = keys.live(accessKeyId)
+      if (generation !== undefined && record.generation !== generation) {
+        if (!atCommit) throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
+        usage.denied(accessKeyId, 'commit', 'secret regenerated during the request')
+        throw new SpaceboxError('AccessDenied', 'Access Denied')
+      }
+      if (!atCommit) usage.take(record.id, record.rateLimit)
+      return record.grants
+    },
+    count: (operation, bytesIn, bytesOut) => { usage.count(accessKeyId, operation, bytesIn, bytesOut) },
+    denied: (operation, reason) => { usage.denied(accessKeyId, operation, reason) }
+  }
+}
+
+/** The anonymous caller: reads of the buckets named, nothing else, counted nowhere. */
+export function anonymousPrincipal (readable: readonly string[]): Principal {
+  const grants: readonly Grant[] = readable.map(bucket => ({ bucket, permission: 'read' }))
+  return {
+    accessKeyId: undefined,
+    enter: () => grants,
+    count: () => {},
+    denied: () => {}
   }
 }

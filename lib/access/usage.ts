@@ -32,7 +32,7 @@ export class Usage {
   /** Spend one request of a key's budget (token bucket, burst of one second's worth). SlowDown. */
   take (id: string, perSecond: number | undefined): void {
     if (perSecond === undefined) return
-    const now = Date.now()
+    const now = this.#ctx.now()
     const burst = Math.max(1, perSecond)
     const state = this.#tokens.get(id) ?? { tokens: burst, at: now }
     state.tokens = Math.min(burst, state.tokens + (now - state.at) / 1000 * perSecond)
@@ -47,14 +47,14 @@ export class Usage {
     figures.requests[operation] = (figures.requests[operation] ?? 0) + 1
     figures.bytesIn += bytesIn
     figures.bytesOut += bytesOut
-    figures.lastUsed = Date.now()
+    figures.lastUsed = this.#ctx.now()
   }
 
   /** Remember why a key was refused: the owner can read it, the caller only sees AccessDenied. */
   denied (id: string, operation: string, reason: string): void {
     const figures = this.#record(id)
     figures.denied++
-    figures.lastDenied = { at: Date.now(), operation, reason }
+    figures.lastDenied = { at: this.#ctx.now(), operation, reason }
   }
 
   get (id: string): KeyUsage {

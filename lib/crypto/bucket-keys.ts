@@ -1,5 +1,5 @@
 import type { Context } from '../context.js'
-import type { Buckets, BucketState } from '../buckets.js'
+import type { BucketState, BucketUpdate } from '../bucket-state.js'
 import type { BucketKeyRecord } from '../schema/records.js'
 import { newId } from '../internal/ids.js'
 import { SpaceboxError } from '../errors.js'
@@ -14,12 +14,13 @@ const CACHE_LIMIT = 1024
  */
 export class BucketKeys {
   readonly #ctx: Context
-  readonly #buckets: Buckets
+  readonly #update: BucketUpdate
   readonly #cache = new Map<string, Buffer>()
 
-  constructor (ctx: Context, buckets: Buckets) {
+  /** `update` writes a bucket's record (the bucket table's), with the new key in the same batch. */
+  constructor (ctx: Context, update: BucketUpdate) {
     this.#ctx = ctx
-    this.#buckets = buckets
+    this.#update = update
   }
 
   /** The bucket's current key under `masterKeyId` (any, if undefined); a new one if stale. */
@@ -63,7 +64,7 @@ export class BucketKeys {
     const dataKey = await this.#ctx.provider.generateDataKey({ bucket: bucketId, bucketKey: id }, masterKeyId)
     const created = this.#ctx.now()
     const record: BucketKeyRecord = { v: 1, id, wrapped: dataKey.wrapped.toString('base64'), masterKeyId: dataKey.masterKeyId, created }
-    await this.#buckets.update(bucket, next => { next.bucketKey = { id, created, masterKeyId: dataKey.masterKeyId } },
+    await this.#update(bucket, next => { next.bucketKey = { id, created, masterKeyId: dataKey.masterKeyId } },
       [{ type: 'put', sublevel: this.#ctx.sub.bkeys, key: bucketId + id, value: record }])
     this.#remember(bucketId + id, dataKey.plaintext)
     return { id, key: dataKey.plaintext, masterKeyId: dataKey.masterKeyId }

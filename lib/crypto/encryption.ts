@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { SpaceboxError } from '../errors.js'
 import type { Context } from '../context.js'
-import type { BucketState } from '../buckets.js'
+import type { BucketState } from '../bucket-state.js'
 import type { ObjectEncryption } from '../schema/records.js'
 import type { CustomerKey, EncryptionOptions } from '../types.js'
 import { newId } from '../internal/ids.js'

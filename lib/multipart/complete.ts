@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto'
 import { SpaceboxError } from '../errors.js'
 import { partKey, uploadKey } from '../schema/keys.js'
 import type { ObjectHead, PartRecord } from '../schema/records.js'
-import type { Context } from '../context.js'
+import type { BatchOp, Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
 import type { Checksums, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart } from '../types.js'
 import { multipartChecksum } from '../internal/checksums.js'
 import { assertWriteConditions, bareEtag } from '../objects/conditions.js'
-import { chunkDeletes, commitHead, type BatchOp } from '../objects/heads.js'
+import { chunkDeletes, commitHead } from '../objects/heads.js'
 import { encryptionInfo } from '../objects/fields.js'
 import { assertPartNumber, readParts, readUpload, uploadLock } from './parts.js'
 
@@ -60,7 +60,7 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
       v: 1,
       etag: `${md5.digest('hex')}-${chosen.length}`,
       size: chosen.reduce((sum, record) => sum + record.size, 0),
-      modified: Date.now(),
+      modified: ctx.now(),
       contentType: upload.contentType,
       headers: upload.headers,
       metadata: upload.metadata,

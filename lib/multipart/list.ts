@@ -4,7 +4,7 @@ import type { PartRecord, UploadRecord } from '../schema/records.js'
 import type { Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
 import type { ListMultipartUploadsOptions, ListMultipartUploadsResult, ListPartsOptions, ListPartsResult, UploadSummary } from '../types.js'
-import { pageSize } from '../listing.js'
+import { optionalString, pageSize } from '../listing.js'
 import { walk } from '../walk.js'
 import { MAX_PART_NUMBER, readUpload } from './parts.js'
 
@@ -39,15 +39,16 @@ export async function listParts (ctx: Context, buckets: Buckets, bucketName: str
   return result
 }
 
-/** Uploads in progress, by key then age, with S3's prefix, delimiter and marker semantics. */
-export async function listMultipartUploads (ctx: Context, buckets: Buckets, bucketName: string, options: ListMultipartUploadsOptions): Promise<ListMultipartUploadsResult> {
+/**
+ * Uploads in progress, by key then age, with S3's prefix, delimiter and marker semantics. `scope`
+ * clips the keys read as for object listings (a prefix-scoped access key); roll-ups count from `prefix`.
+ */
+export async function listMultipartUploads (ctx: Context, buckets: Buckets, bucketName: string, options: ListMultipartUploadsOptions, scope = ''): Promise<ListMultipartUploadsResult> {
   const where = { bucket: bucketName }
   const bucketId = buckets.get(bucketName).record.id
   const maxUploads = pageSize(options.maxUploads, 'maxUploads', where)
   const { prefix = '', keyMarker, uploadIdMarker } = options
-  for (const [name, value] of Object.entries({ prefix, delimiter: options.delimiter, keyMarker, uploadIdMarker })) {
-    if (value !== undefined && typeof value !== 'string') throw new SpaceboxError('InvalidArgument', `${name} must be a string`, where)
-  }
+  for (const [name, value] of Object.entries({ prefix, delimiter: options.delimiter, keyMarker, uploadIdMarker })) optionalString(value, name)
   const delimiter = options.delimiter === '' ? undefined : options.delimiter
   const result: ListMultipartUploadsResult = {
     bucket: bucketName, uploads: [], commonPrefixes: [], isTruncated: false,
@@ -55,7 +56,7 @@ export async function listMultipartUploads (ctx: Context, buckets: Buckets, buck
   }
   if (delimiter !== undefined) result.delimiter = delimiter
   if (maxUploads === 0) return result
-  const range = uploadPrefixRange(bucketId, prefix)
+  const range = uploadPrefixRange(bucketId, scope.length > prefix.length ? scope : prefix)
   // With a key marker, start after its uploads; with an upload-id marker too, after that upload.
   let start: { gt: Buffer } | { gte: Buffer } = { gte: range.gte }
   if (keyMarker !== undefined && keyMarker !== '') {

@@ -7,7 +7,7 @@ import type {
   Body, CreateMultipartUploadOptions, CustomerKey, MultipartUpload, UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult
 } from '../types.js'
 import { newId } from '../internal/ids.js'
-import { checkAtCommit } from '../internal/commit-check.js'
+import { checkAtCommit } from '../internal/view-options.js'
 import { assertWriteConditions, checkReadConditions, copySourceConditions } from '../objects/conditions.js'
 import { checksumPlan, encryptionInfo, objectFields } from '../objects/fields.js'
 import { noSuchKey } from '../objects/get.js'
@@ -67,7 +67,7 @@ export async function createMultipartUpload (ctx: Context, buckets: Buckets, buc
     throw new SpaceboxError('InvalidRequest', 'The checksum type needs a checksum algorithm; FULL_OBJECT is for CRCs only, and CRC64NVME is FULL_OBJECT only', where)
   }
   const { enc } = await encryptionFor(ctx, buckets.keys, bucket, options, where)
-  const record: UploadRecord = { v: 1, id: newId(), key, initiated: Date.now(), ...fields, ...(enc === undefined ? {} : { enc }) }
+  const record: UploadRecord = { v: 1, id: newId(), key, initiated: ctx.now(), ...fields, ...(enc === undefined ? {} : { enc }) }
   const upload: MultipartUpload = { bucket: bucketName, key, uploadId: record.id, ...encryptionInfo(enc) }
   if (algorithm !== undefined && type !== undefined) {
     record.checksumAlgorithm = upload.checksumAlgorithm = algorithm
@@ -146,7 +146,7 @@ function copyRange (range: string | undefined, size: number, where: Where): { st
 async function commitPart (ctx: Context, bucketId: string, where: Where, uploadId: string, partNumber: number, received: Received, options: object): Promise<PartRecord> {
   const segment = received.written.segment as NonNullable<Received['written']['segment']>
   const part: PartRecord = {
-    v: 1, number: partNumber, size: segment.size, etag: received.md5.toString('hex'), modified: Date.now(), checksums: received.checksums, segment
+    v: 1, number: partNumber, size: segment.size, etag: received.md5.toString('hex'), modified: ctx.now(), checksums: received.checksums, segment
   }
   try {
     await ctx.locks.run(uploadLock(uploadId), async () => {

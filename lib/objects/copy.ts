@@ -68,7 +68,7 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
       v: 1,
       etag: md5 === undefined ? source.etag : md5.digest('hex'),
       size: source.size,
-      modified: Date.now(),
+      modified: ctx.now(),
       ...fields,
       // A multipart object's checksums are composites of its parts; they do not describe a copy.
       checksums: multipart ? {} : source.checksums,

@@ -3,14 +3,15 @@
  * one batch that also deletes the chunks of the version it replaces: a reader holding a snapshot
  * keeps seeing the old version whole, and no chunk is ever left without a record.
  */
-import type { AbstractBatchOperation, AbstractSnapshot } from 'abstract-level'
-import { chunkKey, objectKey, type AnyLevel } from '../schema/keys.js'
+import type { AbstractSnapshot } from 'abstract-level'
+import { chunkKey, objectKey } from '../schema/keys.js'
 import { chunkCount, decodeHead, encodeHead, type ObjectHead, type Segment } from '../schema/records.js'
-import type { Context } from '../context.js'
-import type { Buckets, BucketState } from '../buckets.js'
+import type { BatchOp, Context } from '../context.js'
+import type { Buckets } from '../buckets.js'
+import type { BucketState } from '../bucket-state.js'
 import type { WriteConditions } from '../types.js'
 import { checkWriteConditions } from './conditions.js'
-import { checkAtCommit } from '../internal/commit-check.js'
+import { checkAtCommit } from '../internal/view-options.js'
 
 export interface StoredObject {
   head: ObjectHead
@@ -28,8 +29,6 @@ export async function readHead (ctx: Context, bucketId: string, key: string, sna
   const value = ctx.syncReads ? ctx.sub.objects.getSync(stored, options) : await ctx.sub.objects.get(stored, options)
   return value === undefined ? undefined : decodeHead(value)
 }
-
-export type BatchOp = AbstractBatchOperation<AnyLevel, unknown, unknown>
 
 /** Batch operations deleting every chunk of an object version. */
 export function chunkDeletes (ctx: Context, segments: Segment[] | undefined): BatchOp[] {

@@ -1,7 +1,8 @@
 import { SpaceboxError } from '../errors.js'
 import type { Context } from '../context.js'
 import type { Body, PutObjectOptions, WriteConditions } from '../types.js'
-import type { Buckets, BucketState } from '../buckets.js'
+import type { Buckets } from '../buckets.js'
+import type { BucketState } from '../bucket-state.js'
 import type { ObjectEncryption, ObjectHead } from '../schema/records.js'
 import { commitHead } from './heads.js'
 import { bodyPieces } from '../internal/body.js'
@@ -72,7 +73,7 @@ export async function commitReceived (ctx: Context, buckets: Buckets, bucket: Bu
     v: 1,
     etag: received.md5.toString('hex'),
     size: written.size,
-    modified: Date.now(),
+    modified: ctx.now(),
     ...fields,
     checksums: received.checksums,
     ...(written.segment === undefined ? {} : { segments: [written.segment] }),

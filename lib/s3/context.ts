@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import type { ScopedSpacebox, Spacebox } from '../index.js'
+import type { ScopedSpacebox } from '../index.js'
 import type { Identity } from './auth.js'
 import type { Faults } from './faults.js'
 import { S3Error, toS3Error } from './errors.js'
@@ -8,7 +8,7 @@ import type { Target } from './request.js'
 import type { Operation } from './router.js'
 import { renderXml } from './xml.js'
 
-/** The engine calls a request may make: those of its key's scoped view (or, for public reads, the store's). */
+/** The engine calls a request may make: those of its caller's view (a key's, or the anonymous one of a public bucket). */
 export type Store = Omit<ScopedSpacebox, 'accessKeyId'>
 
 /** One request on its way through the adapter. */
@@ -22,7 +22,6 @@ export interface Ctx {
   bucket: string
   key: string
   store: Store
-  box: Spacebox
   identity: Identity | undefined
   /** Headers every response of this request carries (CORS). */
   extraHeaders: Record<string, string>

@@ -1,65 +1,69 @@
-import { isSpaceboxError } from '../index.js'
+import { isSpaceboxError, type ErrorCode } from '../index.js'
 
-/**
- * HTTP status of every S3 error code the adapter answers with, engine codes included. A Map, so
- * that a code that arrives from outside (a fault rule) can never find an inherited property.
- */
-const STATUS: ReadonlyMap<string, number> = new Map(Object.entries({
+/** HTTP status of every engine error code: a new code cannot ship without one. */
+const ENGINE_STATUS = {
   NotModified: 304,
-  AuthorizationHeaderMalformed: 400,
-  AuthorizationQueryParametersError: 400,
   BadDigest: 400,
-  BadRequest: 400,
   EntityTooLarge: 400,
   EntityTooSmall: 400,
   IncompleteBody: 400,
   InvalidArgument: 400,
   InvalidBucketName: 400,
   InvalidDigest: 400,
-  InvalidEncryptionAlgorithmError: 400,
   InvalidLocationConstraint: 400,
   InvalidPart: 400,
   InvalidPartOrder: 400,
   InvalidRequest: 400,
-  InvalidURI: 400,
-  'KMS.NotFoundException': 400,
   KeyTooLongError: 400,
-  MalformedTrailerError: 400,
-  MalformedXML: 400,
-  MaxMessageLengthExceeded: 400,
   MetadataTooLarge: 400,
-  MissingRequestBodyError: 400,
-  RequestHeaderSectionTooLarge: 400,
-  RequestTimeout: 400,
-  ServerSideEncryptionConfigurationNotFoundError: 404,
-  UnsupportedFormat: 500,
-  XAmzContentSHA256Mismatch: 400,
-  InvalidMasterKey: 500,
   AccessDenied: 403,
-  AccessControlListNotSupported: 400,
-  AccessForbidden: 403,
   InvalidAccessKeyId: 403,
-  RequestTimeTooSkewed: 403,
   SignatureDoesNotMatch: 403,
+  NoSuchAccessKey: 404,
   NoSuchBucket: 404,
+  NoSuchCORSConfiguration: 404,
   NoSuchKey: 404,
   NoSuchUpload: 404,
-  NoSuchCORSConfiguration: 404,
-  NoSuchAccessKey: 404,
-  MethodNotAllowed: 405,
-  BucketAlreadyExists: 409,
+  ServerSideEncryptionConfigurationNotFoundError: 404,
   BucketAlreadyOwnedByYou: 409,
   BucketNotEmpty: 409,
-  ConditionalRequestConflict: 409,
-  MissingContentLength: 411,
   PreconditionFailed: 412,
   InvalidRange: 416,
   InternalError: 500,
+  InvalidMasterKey: 500,
   StoreLocked: 500,
-  NotImplemented: 501,
+  UnsupportedFormat: 500,
   NotOpen: 503,
-  ServiceUnavailable: 503,
   SlowDown: 503
+} satisfies Record<ErrorCode, number>
+
+/**
+ * HTTP status of every S3 error code the adapter answers with. A Map, so that a code that arrives
+ * from outside (a fault rule) can never find an inherited property.
+ */
+const STATUS: ReadonlyMap<string, number> = new Map(Object.entries({
+  ...ENGINE_STATUS,
+  AccessControlListNotSupported: 400,
+  AuthorizationHeaderMalformed: 400,
+  AuthorizationQueryParametersError: 400,
+  BadRequest: 400,
+  InvalidEncryptionAlgorithmError: 400,
+  InvalidURI: 400,
+  'KMS.NotFoundException': 400,
+  MalformedTrailerError: 400,
+  MalformedXML: 400,
+  MaxMessageLengthExceeded: 400,
+  MissingRequestBodyError: 400,
+  RequestHeaderSectionTooLarge: 400,
+  RequestTimeout: 400,
+  AccessForbidden: 403,
+  RequestTimeTooSkewed: 403,
+  MethodNotAllowed: 405,
+  BucketAlreadyExists: 409,
+  ConditionalRequestConflict: 409,
+  MissingContentLength: 411,
+  NotImplemented: 501,
+  ServiceUnavailable: 503
 }))
 
 /** Elements an S3 error body may carry beside Code and Message (BucketName, Key, Region, ...). */

@@ -124,12 +124,14 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
       if (fault.error !== undefined) throw faultError(fault.error)
       truncate = fault.truncateBody === true
     }
+    // Handlers get the caller's view of the store, never the store: whatever a handler calls is
+    // checked against the caller's grants.
     let store: Ctx['store']
     if (identity !== undefined) store = box.as(identity.accessKeyId, identity.generation)
-    else if (isPublic && PUBLIC_READS.has(op)) store = box
+    else if (isPublic && PUBLIC_READS.has(op)) store = box.anonymous([target.bucket ?? ''])
     else throw new S3Error('AccessDenied', 'Access Denied')
     const ctx: Ctx = {
-      req, res, requestId, target, op, store, box, identity, extraHeaders, settings,
+      req, res, requestId, target, op, store, identity, extraHeaders, settings,
       bucket: target.bucket ?? '',
       key: target.key ?? '',
       truncate

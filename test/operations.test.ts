@@ -1,0 +1,161 @@
+// The permission matrix, generated from the table of operations: every operation a scoped view has,
+// for every kind of grant, on an object inside a granted prefix, outside it, and in another bucket,
+// is allowed exactly when its declared checks pass, and a refusal changes nothing and is counted.
+// (test/access-keys.test.ts keeps a hand-written matrix: the declarations themselves are checked
+// there against what each grant is meant to allow.)
+import t from 'tap'
+import { Spacebox, authorize, listingScope, type Grant, type ScopedSpacebox } from '../lib/index.js'
+import { OPERATIONS, type OperationName, type OperationSpec } from '../lib/access/operations.js'
+import { readAll } from './helpers.js'
+
+type Target = 'in' | 'out' | 'other'
+const TARGETS: Record<Target, [string, string]> = { in: ['alpha', 'docs/x.txt'], out: ['alpha', 'other/x.txt'], other: ['beta', 'docs/x.txt'] }
+
+const GRANTS: Array<[string, Grant[]]> = [
+  ['no grant', []],
+  ['read alpha', [{ bucket: 'alpha', permission: 'read' }]],
+  ['readwrite alpha', [{ bucket: 'alpha', permission: 'readwrite' }]],
+  ['fullaccess alpha', [{ bucket: 'alpha', permission: 'fullaccess' }]],
+  ['read alpha/docs/', [{ bucket: 'alpha', permission: 'read', prefix: 'docs/' }]],
+  ['readwrite alpha/docs/', [{ bucket: 'alpha', permission: 'readwrite', prefix: 'docs/' }]],
+  ['fullaccess alpha/docs/', [{ bucket: 'alpha', permission: 'fullaccess', prefix: 'docs/' }]],
+  ['readwrite beta', [{ bucket: 'beta', permission: 'readwrite' }]],
+  ['full access to all', [{ bucket: '', permission: 'fullaccess' }]]
+]
+
+/** The arguments of each operation on a target; what they need (an upload) is made by the owner. */
+const ARGS: Record<OperationName, (box: Spacebox, bucket: string, key: string) => Promise<unknown[]>> = {
+  ListBuckets: async () => [],
+  CreateBucket: async bucket => [bucket],
+  HeadBucket: async bucket => [bucket],
+  DeleteBucket: async bucket => [bucket],
+  PutBucketEncryption: async bucket => [bucket, { algorithm: 'AES256' }],
+  GetBucketEncryption: async bucket => [bucket],
+  DeleteBucketEncryption: async bucket => [bucket],
+  PutBucketCors: async bucket => [bucket, [{ allowedOrigins: ['*'], allowedMethods: ['GET'] }]],
+  GetBucketCors: async bucket => [bucket],
+  DeleteBucketCors: async bucket => [bucket],
+  PutObject: async (_, bucket, key) => [bucket, key, 'new'],
+  GetObject: async (_, bucket, key) => [bucket, key],
+  HeadObject: async (_, bucket, key) => [bucket, key],
+  DeleteObject: async (_, bucket, key) => [bucket, key],
+  DeleteObjects: async (_, bucket, key) => [bucket, [key]],
+  CopyObject: async (_, bucket, key) => [bucket, key, bucket, `${key}.copy`],
+  ListObjectsV2: async bucket => [bucket],
+  ListObjects: async bucket => [bucket],
+  ListAll: async bucket => [bucket],
+  CreateMultipartUpload: async (_, bucket, key) => [bucket, key],
+  UploadPart: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key), 1, 'part'],
+  UploadPartCopy: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key), 1, bucket, key],
+  CompleteMultipartUpload: async (box, bucket, key) => {
+    const uploadId = await upload(box, bucket, key)
+    const { etag } = await box.uploadPart(bucket, key, uploadId, 1, 'old')
+    return [bucket, key, uploadId, [{ partNumber: 1, etag }]]
+  },
+  AbortMultipartUpload: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key)],
+  ListParts: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key)],
+  ListMultipartUploads: async bucket => [bucket]
+}
+
+async function upload (box: Spacebox, bucket: string, key: string): Promise<string> {
+  return (await box.createMultipartUpload(bucket, key)).uploadId
+}
+
+/** What the table declares for these grants: the outcome the view must give. */
+function declared (spec: OperationSpec, grants: Grant[], args: unknown[]): 'allowed' | 'denied' {
+  const checks = spec.checks(args)
+  let allowed: boolean
+  if (spec.wrap === 'buckets') allowed = true
+  else if (spec.wrap === 'listing') allowed = listingScope(grants, checks[0]![1], '').allowed
+  else {
+    allowed = checks.every(([action, bucket, key]) => authorize(grants, action, bucket, key).allowed)
+    if (spec.wrap === 'deleteMany') allowed &&= (args[1] as string[]).every(key => authorize(grants, 'write', args[0] as string, key).allowed)
+  }
+  return allowed ? 'allowed' : 'denied'
+}
+
+/** Run an operation through the view: 'denied' for AccessDenied (thrown, or a DeleteObjects entry), else 'allowed'. */
+async function outcome (view: ScopedSpacebox, spec: OperationSpec, args: unknown[]): Promise<string> {
+  const method = (view as unknown as Record<string, (...a: unknown[]) => unknown>)[spec.method]!
+  try {
+    const result = method.apply(view, args)
+    if (spec.method === 'listAll') {
+      for await (const _ of result as AsyncIterable<unknown>) { /* read it whole */ }
+    } else {
+      const value = await result as { body?: { destroy: () => void }, errors?: Array<{ code: string }> }
+      value?.body?.destroy()
+      if (value?.errors?.some(e => e.code === 'AccessDenied') === true) return 'denied'
+    }
+    return 'allowed'
+  } catch (err) {
+    return (err as { code?: string }).code === 'AccessDenied' ? 'denied' : `allowed (${(err as { code?: string }).code ?? String(err)})`
+  }
+}
+
+async function contents (box: Spacebox, bucket: string, key: string): Promise<string> {
+  return await box.getObject(bucket, key).then(async r => (await readAll(r.body)).toString(), (err: { code: string }) => err.code)
+}
+
+t.test('the table declares every scoped method, and each exists on the store and the view', async t => {
+  const box = await Spacebox.open({ memory: true })
+  t.teardown(async () => { await box.close() })
+  const { accessKeyId } = await box.keys.create({ name: 'k', grants: [] })
+  const view = box.as(accessKeyId) as unknown as Record<string, unknown>
+  const methods = Object.values(OPERATIONS).map(spec => spec.method)
+  t.equal(new Set(methods).size, methods.length, 'one entry per method')
+  for (const method of methods) {
+    t.type((box as unknown as Record<string, unknown>)[method], 'function', `the store has ${method}`)
+    t.type(view[method], 'function', `the view has ${method}`)
+  }
+  t.same(Object.keys(ARGS).sort(), Object.keys(OPERATIONS).sort(), 'every operation has arguments in this test')
+})
+
+t.test('every operation x every grant x in and out of the bucket and the prefix: as the table declares', async t => {
+  for (const [label, grants] of GRANTS) {
+    for (const [target, [bucket, key]] of Object.entries(TARGETS) as Array<[Target, [string, string]]>) {
+      const box = await Spacebox.open({ memory: true })
+      for (const name of ['alpha', 'beta']) {
+        await box.createBucket(name)
+        for (const k of ['docs/x.txt', 'other/x.txt']) await box.putObject(name, k, 'old')
+      }
+      const { accessKeyId } = await box.keys.create({ name: label, grants })
+      const view = box.as(accessKeyId)
+      let mismatches = 0
+      for (const [operation, spec] of Object.entries(OPERATIONS) as Array<[OperationName, OperationSpec]>) {
+        const args = await ARGS[operation](box, bucket, key)
+        const want = declared(spec, grants, args)
+        const before = await contents(box, bucket, key)
+        const refusals = box.keys.usage(accessKeyId).denied
+        const got = await outcome(view, spec, args)
+        if (!got.startsWith(want)) {
+          mismatches++
+          t.fail(`${label}: ${operation} on ${bucket}/${key} was ${got}, declared ${want}`)
+        }
+        if (want === 'denied') {
+          if (await contents(box, bucket, key) !== before) t.fail(`${label}: a refused ${operation} changed ${bucket}/${key}`)
+          if (box.keys.usage(accessKeyId).denied !== refusals + 1) t.fail(`${label}: a refused ${operation} was not counted`)
+        }
+      }
+      t.equal(mismatches, 0, `${label}, ${target}: every operation as declared`)
+      await box.close()
+    }
+  }
+})
+
+t.test('the anonymous view reads the buckets it is given and nothing else', async t => {
+  const box = await Spacebox.open({ memory: true })
+  t.teardown(async () => { await box.close() })
+  await box.createBucket('open')
+  await box.createBucket('shut')
+  await box.putObject('open', 'k', 'v')
+  await box.putObject('shut', 'k', 'v')
+  const view = box.anonymous(['open'])
+  t.equal(view.accessKeyId, undefined)
+  t.equal((await readAll((await view.getObject('open', 'k')).body)).toString(), 'v')
+  t.same((await view.listObjectsV2('open')).contents.map(o => o.key), ['k'])
+  await t.rejects(view.getObject('shut', 'k'), { code: 'AccessDenied' })
+  await t.rejects(view.putObject('open', 'x', 'v'), { code: 'AccessDenied' })
+  await t.rejects(view.deleteObject('open', 'k'), { code: 'AccessDenied' })
+  await t.rejects(view.getBucketCors('open'), { code: 'AccessDenied' })
+  t.throws(() => box.anonymous('open' as unknown as string[]), TypeError)
+})
