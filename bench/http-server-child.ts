@@ -95,13 +95,13 @@ const served = kind === 'spacebox' ? await serveSpacebox(dir) : await serveS3rve
 let watching: { stop: () => Peaks } | undefined
 
 process.on('message', (message: ToChild) => {
-  void answer(message).then(send, (err: unknown) => {
+  answer(message).then(send, (err: unknown) => {
     send({ id: message.id, error: err instanceof Error ? err.message : String(err) })
   })
 })
 // The parent is done (or gone): close, and let the process end of itself once every write is
 // out (s3rver does not wait for its files) and a --cpu-prof profile is written.
-process.once('disconnect', () => { void served.close() })
+process.once('disconnect', () => { served.close().catch(() => {}) })
 send({ ready: true, url: served.url, credentials: served.credentials })
 
 async function answer (message: ToChild): Promise<Reply> {

@@ -1,3 +1,4 @@
+/* eslint no-labels: off -- one labeled break leaves the page loop and the batch loop at once */
 import type { AbstractIterator } from 'abstract-level'
 import type { AnyLevel } from './schema/keys.js'
 import { compareUtf8 } from './internal/utf8.js'

@@ -31,7 +31,7 @@ function cli (argv: string[], env: Record<string, string> = {}): Cli {
   let done = false
   const stop = new AbortController()
   const code = run(argv, { stdout: { write: s => { out += s } }, stderr: { write: s => { err += s } }, env, signal: stop.signal })
-  void code.finally(() => { done = true })
+  code.then(() => { done = true }, () => { done = true })
   return {
     code,
     out: () => out,

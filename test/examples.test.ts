@@ -17,7 +17,7 @@ async function run (args: string[]): Promise<{ code: number | null, output: stri
   })
 }
 
-t.test('the built package is there (npm install builds it)', async t => {
+t.test('the built package is there (npm test builds it before the tests run)', async t => {
   t.ok(existsSync(`${root}dist/testing/index.js`), 'dist/testing/index.js')
 })
 

@@ -38,7 +38,7 @@ for (const backend of backends) {
         ['uint8array', new Uint8Array(data)],
         ['readable', Readable.from(pieces(data, 333))],
         ['iterable', pieces(data, 4096)],
-        ['strings', (async function * () { yield data.toString('latin1').slice(0, 0); yield* pieces(data, 700) })()]
+        ['strings', (async function * () { yield data.toString('latin1').slice(0, 0); yield * pieces(data, 700) })()]
       ]
       for (const [name, body] of forms) {
         const put = await box.putObject('docs', name, body as Buffer)

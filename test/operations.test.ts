@@ -80,7 +80,8 @@ async function outcome (view: ScopedSpacebox, spec: OperationSpec, args: unknown
   try {
     const result = method.apply(view, args)
     if (spec.method === 'listAll') {
-      for await (const _ of result as AsyncIterable<unknown>) { /* read it whole */ }
+      const read: unknown[] = []
+      for await (const item of result as AsyncIterable<unknown>) read.push(item)
     } else {
       const value = await result as { body?: { destroy: () => void }, errors?: Array<{ code: string }> }
       value?.body?.destroy()

@@ -151,7 +151,7 @@ t.test('the journal shows multipart uploads, signatures and checksum modes', asy
   t.match(put, { status: 200, key: 'small', accessKeyId: s3.credentials.accessKeyId, auth: 'v4', payload: 'SHA256', checksumAlgorithm: 'CRC32' })
   t.ok(put !== undefined && put.bytesIn >= 3 && put.bytesOut > 0 && put.ms >= 0)
   t.ok(s3.requests().every(r => r.auth !== 'anonymous'), 'no request went unsigned')
-    await Promise.all(Array.from({ length: 60 }, async () => await client.send(new ListObjectsV2Command({ Bucket: 'jjj' }))))
+  await Promise.all(Array.from({ length: 60 }, async () => await client.send(new ListObjectsV2Command({ Bucket: 'jjj' }))))
   t.equal(s3.requests().length, 50, 'the journal is a bounded ring')
 })
 

@@ -38,8 +38,11 @@ Promise<{ cipher?: ObjectCipher, enc?: ObjectEncryption }> {
     const { key, md5 } = customerKeyOf(options.customerKey, where)
     const dataKey = randomBytes(32)
     const enc: ObjectEncryption = {
-      alg: 'SSE-C', salt, wrapped: seal(key, dataKey, Buffer.from(salt)).toString('base64'),
-      customerKeyMD5: md5, customerKeyHmac: createHmac('sha256', salt).update(key).digest('base64')
+      alg: 'SSE-C',
+      salt,
+      wrapped: seal(key, dataKey, Buffer.from(salt)).toString('base64'),
+      customerKeyMD5: md5,
+      customerKeyHmac: createHmac('sha256', salt).update(key).digest('base64')
     }
     return { cipher: new ObjectCipher(dataKey, salt), enc }
   }

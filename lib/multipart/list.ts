@@ -51,8 +51,14 @@ export async function listMultipartUploads (ctx: Context, buckets: Buckets, buck
   for (const [name, value] of Object.entries({ prefix, delimiter: options.delimiter, keyMarker, uploadIdMarker })) optionalString(value, name)
   const delimiter = options.delimiter === '' ? undefined : options.delimiter
   const result: ListMultipartUploadsResult = {
-    bucket: bucketName, uploads: [], commonPrefixes: [], isTruncated: false,
-    keyMarker: keyMarker ?? '', uploadIdMarker: uploadIdMarker ?? '', maxUploads, prefix
+    bucket: bucketName,
+    uploads: [],
+    commonPrefixes: [],
+    isTruncated: false,
+    keyMarker: keyMarker ?? '',
+    uploadIdMarker: uploadIdMarker ?? '',
+    maxUploads,
+    prefix
   }
   if (delimiter !== undefined) result.delimiter = delimiter
   if (maxUploads === 0) return result

@@ -4,7 +4,8 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import type { ChecksumAlgorithm, Checksums } from '../index.js'
 import { createChunkDecoder } from './chunked.js'
 import { S3Error } from './errors.js'
-import { checksumAlgorithmOf, header } from './headers.js'
+import { checksumAlgorithmOf } from './headers.js'
+import { header } from './request.js'
 import type { V4Auth } from './sigv4.js'
 
 /** A request body decoded to the object's bytes, with what it declares about them. */

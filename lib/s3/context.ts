@@ -5,7 +5,6 @@ import type { Identity } from './auth.js'
 import type { Faults } from './faults.js'
 import { S3Error, toS3Error } from './errors.js'
 import type { Target } from './request.js'
-import type { Operation } from './router.js'
 import { renderXml } from './xml.js'
 
 /** The engine calls a request may make: those of its caller's view (a key's, or the anonymous one of a public bucket). */
@@ -17,7 +16,6 @@ export interface Ctx {
   res: ServerResponse
   requestId: string
   target: Target
-  op: Operation
   /** The bucket and key addressed ('' when none). */
   bucket: string
   key: string

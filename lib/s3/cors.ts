@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { CorsMethod, CorsPolicy, CorsRule } from '../index.js'
 import { S3Error } from './errors.js'
+import { header } from './request.js'
 import { malformedXml as malformed, parseXml, renderXml } from './xml.js'
 
 const RULE_ELEMENTS = new Set(['ID', 'AllowedOrigin', 'AllowedMethod', 'AllowedHeader', 'ExposeHeader', 'MaxAgeSeconds'])
@@ -82,15 +83,15 @@ export function corsConfigurationXml (rules: readonly CorsRule[]): string {
  * and ResourceType elements, as S3's does.
  */
 export function preflight (policy: CorsPolicy | undefined, headers: IncomingHttpHeaders, resourceType: 'BUCKET' | 'OBJECT' = 'BUCKET'): { status: 200, headers: Record<string, string> } {
-  const origin = header(headers, 'origin')
-  const method = header(headers, 'access-control-request-method')
+  const origin = given(headers, 'origin')
+  const method = given(headers, 'access-control-request-method')
   if (origin === undefined) throw insufficient()
   // S3 answers a bucket without rules before it looks for the method; ResourceType is then BUCKET.
   if (policy === undefined) {
     throw new S3Error('AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.', { Method: method ?? 'OPTIONS', ResourceType: 'BUCKET' })
   }
   if (method === undefined) throw insufficient()
-  const requestHeaders = [...new Set((header(headers, 'access-control-request-headers') ?? '')
+  const requestHeaders = [...new Set((given(headers, 'access-control-request-headers') ?? '')
     .split(',').map(name => name.trim().toLowerCase()).filter(name => name !== ''))]
   const rule = requestHeaders.length > MAX_REQUESTED_HEADERS ? undefined : policy.match({ origin, method, requestHeaders })
   if (rule === undefined) {
@@ -108,9 +109,9 @@ export function preflight (policy: CorsPolicy | undefined, headers: IncomingHttp
  * Throws nothing.
  */
 export function corsHeaders (policy: CorsPolicy | undefined, headers: IncomingHttpHeaders, method: string): Record<string, string> {
-  const origin = header(headers, 'origin')
+  const origin = given(headers, 'origin')
   if (origin === undefined || policy === undefined) return {}
-  const rule = policy.match({ origin, method: header(headers, 'access-control-request-method') ?? method })
+  const rule = policy.match({ origin, method: given(headers, 'access-control-request-method') ?? method })
   return rule === undefined ? {} : allowed(rule, origin)
 }
 
@@ -130,11 +131,10 @@ function allowed (rule: CorsRule, origin: string): Record<string, string> {
   return out
 }
 
-/** A request header's value; undefined when absent or empty. */
-function header (headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name]
-  const first = Array.isArray(value) ? value[0] : value
-  return first === undefined || first === '' ? undefined : first
+/** A request header's value; undefined when absent or empty (an empty Origin is none). */
+function given (headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = header(headers, name)
+  return value === '' ? undefined : value
 }
 
 /** An element's children; an empty element has none. MalformedXML for text content. */

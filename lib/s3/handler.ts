@@ -6,46 +6,8 @@ import { sendError, send, type Ctx, type Settings } from './context.js'
 import { corsHeaders, preflight } from './cors.js'
 import { S3Error } from './errors.js'
 import { faultError } from './faults.js'
-import * as buckets from './handlers/buckets.js'
-import * as listing from './handlers/listing.js'
-import * as multipart from './handlers/multipart.js'
-import * as objects from './handlers/objects.js'
 import { parseTarget, type Target } from './request.js'
-import { route, type Operation } from './router.js'
-
-const HANDLERS: Record<Operation, (ctx: Ctx) => Promise<void>> = {
-  ListBuckets: buckets.listBuckets,
-  CreateBucket: buckets.createBucket,
-  HeadBucket: buckets.headBucket,
-  DeleteBucket: buckets.deleteBucket,
-  GetBucketLocation: buckets.getBucketLocation,
-  GetBucketVersioning: buckets.getBucketVersioning,
-  PutBucketEncryption: buckets.putBucketEncryption,
-  GetBucketEncryption: buckets.getBucketEncryption,
-  DeleteBucketEncryption: buckets.deleteBucketEncryption,
-  PutBucketCors: buckets.putBucketCors,
-  GetBucketCors: buckets.getBucketCors,
-  DeleteBucketCors: buckets.deleteBucketCors,
-  ListObjects: listing.listObjects,
-  ListObjectsV2: listing.listObjectsV2,
-  ListMultipartUploads: multipart.listMultipartUploads,
-  DeleteObjects: objects.deleteObjects,
-  PutObject: objects.putObject,
-  CopyObject: objects.copyObject,
-  GetObject: objects.getObject,
-  HeadObject: objects.headObject,
-  DeleteObject: objects.deleteObject,
-  GetObjectAttributes: objects.getObjectAttributes,
-  CreateMultipartUpload: multipart.createMultipartUpload,
-  UploadPart: multipart.uploadPart,
-  UploadPartCopy: multipart.uploadPartCopy,
-  CompleteMultipartUpload: multipart.completeMultipartUpload,
-  AbortMultipartUpload: multipart.abortMultipartUpload,
-  ListParts: multipart.listParts
-}
-
-// What an anonymous request may do on a bucket the server was told is public-read.
-const PUBLIC_READS = new Set<Operation>(['GetObject', 'HeadObject', 'ListObjects', 'ListObjectsV2', 'HeadBucket', 'GetBucketLocation'])
+import { route, routeOf, type Operation } from './router.js'
 
 // Request ids are cut from a pool of random bytes: a randomBytes call for each was a few per cent of a small request's CPU.
 let idPool = Buffer.alloc(0)
@@ -79,9 +41,6 @@ export interface Exchange {
   fault: number | undefined
 }
 
-// Operations DigitalOcean Spaces answers with NotImplemented, in the 'spaces' profile.
-const SPACES_UNSUPPORTED = new Set<Operation>(['PutBucketEncryption', 'GetBucketEncryption', 'DeleteBucketEncryption', 'GetObjectAttributes'])
-
 /**
  * Serve one S3 request: address, authenticate, route, then one engine call through the key's
  * scoped view, rendered as S3 renders it. Every failure becomes S3's error response.
@@ -105,8 +64,9 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
     const isPublic = target.bucket !== undefined && settings.publicRead.has(target.bucket)
     if (identity === undefined && !isPublic) throw new S3Error('AccessDenied', 'Access Denied')
     const op = route(req.method ?? 'GET', target, req.headers)
+    const declared = routeOf(op)
     exchange.operation = op
-    if (settings.profile === 'spaces' && SPACES_UNSUPPORTED.has(op)) {
+    if (settings.profile === 'spaces' && declared.notInSpaces === true) {
       throw new S3Error('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
     }
     if (target.bucket !== undefined && req.headers.origin !== undefined) {
@@ -128,15 +88,22 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
     // checked against the caller's grants.
     let store: Ctx['store']
     if (identity !== undefined) store = box.as(identity.accessKeyId, identity.generation)
-    else if (isPublic && PUBLIC_READS.has(op)) store = box.anonymous([target.bucket ?? ''])
+    else if (isPublic && declared.publicRead === true) store = box.anonymous([target.bucket ?? ''])
     else throw new S3Error('AccessDenied', 'Access Denied')
     const ctx: Ctx = {
-      req, res, requestId, target, op, store, identity, extraHeaders, settings,
+      req,
+      res,
+      requestId,
+      target,
+      store,
+      identity,
+      extraHeaders,
+      settings,
       bucket: target.bucket ?? '',
       key: target.key ?? '',
       truncate
     }
-    await HANDLERS[op](ctx)
+    await declared.handler(ctx)
   } catch (err) {
     exchange.error = sendError({ req, res, requestId, target, extraHeaders, settings }, err)
   }

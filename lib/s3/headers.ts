@@ -1,14 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Checksums, type CustomerKey, type EncryptionInfo, type EncryptionOptions, type ObjectHeaders, type ObjectInfo } from '../index.js'
 import { S3Error } from './errors.js'
+import { header } from './request.js'
 
 export type Headers = Record<string, string>
-
-/** A request header's value; repeated headers (which S3 does not define for these) take the first. */
-export function header (headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
-}
 
 /** HTTP date (RFC 1123), as S3 writes Last-Modified and Date. */
 export function httpDate (date: Date): string {
@@ -27,7 +22,7 @@ function utf8Value (value: string): string {
 }
 
 /** A header value safe to send: ASCII as is, anything else RFC 2047-encoded, as S3 returns it. */
-export function headerValue (value: string): string {
+export function sendable (value: string): string {
   if (!/[^\x20-\x7e]/.test(value)) return value
   return `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`
 }
@@ -102,7 +97,7 @@ export function checksumAlgorithmOf (value: string | undefined): ChecksumAlgorit
   if (value === undefined) return undefined
   const upper = value.toUpperCase()
   const found = CHECKSUM_ALGORITHMS.find(a => a === upper)
-  if (found === undefined) throw new S3Error('InvalidRequest', `Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]`)
+  if (found === undefined) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]')
   return found
 }
 
@@ -180,15 +175,15 @@ export function objectHeaders (info: ObjectInfo, query: Map<string, string>, wit
     'last-modified': httpDate(info.lastModified),
     etag: info.etag,
     'accept-ranges': 'bytes',
-    'content-type': headerValue(info.contentType)
+    'content-type': sendable(info.contentType)
   }
   // Stored through the engine API, these may hold what no header can carry as it is.
-  if (info.contentEncoding !== undefined) out['content-encoding'] = headerValue(info.contentEncoding)
-  if (info.contentDisposition !== undefined) out['content-disposition'] = headerValue(info.contentDisposition)
-  if (info.contentLanguage !== undefined) out['content-language'] = headerValue(info.contentLanguage)
-  if (info.cacheControl !== undefined) out['cache-control'] = headerValue(info.cacheControl)
-  if (info.expires !== undefined) out.expires = headerValue(info.expires)
-  for (const [name, value] of Object.entries(info.metadata)) out[`x-amz-meta-${name}`] = headerValue(value)
+  if (info.contentEncoding !== undefined) out['content-encoding'] = sendable(info.contentEncoding)
+  if (info.contentDisposition !== undefined) out['content-disposition'] = sendable(info.contentDisposition)
+  if (info.contentLanguage !== undefined) out['content-language'] = sendable(info.contentLanguage)
+  if (info.cacheControl !== undefined) out['cache-control'] = sendable(info.cacheControl)
+  if (info.expires !== undefined) out.expires = sendable(info.expires)
+  for (const [name, value] of Object.entries(info.metadata)) out[`x-amz-meta-${name}`] = sendable(value)
   Object.assign(out, encryptionHeaders(info))
   if (withChecksums) {
     const composite = Object.values(info.checksums).some(v => v?.includes('-'))

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { checksumOf, type ChecksumAlgorithm, type Checksums } from '../index.js'
 import { S3Error } from './errors.js'
-import { checksumsOf, header } from './headers.js'
+import { checksumsOf } from './headers.js'
+import { header } from './request.js'
 
 const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 }
 

@@ -39,7 +39,11 @@ export function parseTarget (req: IncomingMessage, baseHosts: readonly string[])
   const bucket = slash === -1 ? path.slice(1) : path.slice(1, slash)
   const key = slash === -1 ? '' : path.slice(slash + 1)
   return {
-    rawPath, rawQuery, query, virtualHosted: false, resource: rawPath,
+    rawPath,
+    rawQuery,
+    query,
+    virtualHosted: false,
+    resource: rawPath,
     ...(bucket === '' ? {} : { bucket }),
     ...(key === '' ? {} : { key })
   }
@@ -55,15 +59,31 @@ function decodePath (raw: string): string {
   }
 }
 
-export function parseQuery (raw: string): Map<string, string> {
-  const query = new Map<string, string>()
+/**
+ * The query as decoded [name, value] pairs in order (form decoding: '+' is a space); empty pieces
+ * dropped, no '=' means value ''. InvalidArgument for an escape that does not decode.
+ */
+export function queryPairs (raw: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = []
   for (const piece of raw.split('&')) {
     if (piece === '') continue
     const eq = piece.indexOf('=')
-    const name = formDecode(eq === -1 ? piece : piece.slice(0, eq))
-    if (!query.has(name)) query.set(name, eq === -1 ? '' : formDecode(piece.slice(eq + 1)))
+    pairs.push([formDecode(eq === -1 ? piece : piece.slice(0, eq)), eq === -1 ? '' : formDecode(piece.slice(eq + 1))])
   }
+  return pairs
+}
+
+/** The decoded query parameters by name; the first of repeated names wins. */
+export function parseQuery (raw: string): Map<string, string> {
+  const query = new Map<string, string>()
+  for (const [name, value] of queryPairs(raw)) if (!query.has(name)) query.set(name, value)
   return query
+}
+
+/** A request header's value; repeated headers (which S3 does not define for these) take the first. */
+export function header (headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
 }
 
 function formDecode (s: string): string {

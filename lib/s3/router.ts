@@ -1,15 +1,66 @@
 import { S3Error } from './errors.js'
+import type { Ctx } from './context.js'
 import type { Target } from './request.js'
+import * as buckets from './handlers/buckets.js'
+import * as listing from './handlers/listing.js'
+import * as multipart from './handlers/multipart.js'
+import * as objects from './handlers/objects.js'
 
-export type Operation =
-  | 'ListBuckets'
-  | 'CreateBucket' | 'HeadBucket' | 'DeleteBucket' | 'GetBucketLocation' | 'GetBucketVersioning'
-  | 'PutBucketEncryption' | 'GetBucketEncryption' | 'DeleteBucketEncryption'
-  | 'PutBucketCors' | 'GetBucketCors' | 'DeleteBucketCors'
-  | 'ListObjects' | 'ListObjectsV2' | 'ListMultipartUploads' | 'DeleteObjects'
-  | 'PutObject' | 'CopyObject' | 'GetObject' | 'HeadObject' | 'DeleteObject' | 'GetObjectAttributes'
-  | 'CreateMultipartUpload' | 'UploadPart' | 'UploadPartCopy' | 'CompleteMultipartUpload'
-  | 'AbortMultipartUpload' | 'ListParts'
+/** What a request's method, path and query select, in the order they are tried. */
+interface Route {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE'
+  /** What the path addresses: the service (no bucket), a bucket, or an object. */
+  on: 'service' | 'bucket' | 'object'
+  /** The subresource (or copy header) that selects it; none for the method's plain operation, tried last. */
+  when?: (query: Map<string, string>, copy: boolean) => boolean
+  handler: (ctx: Ctx) => Promise<void>
+  /** An anonymous request may make it on a bucket the server was told is public-read. */
+  publicRead?: true
+  /** DigitalOcean Spaces answers NotImplemented (the `spaces` profile does too). */
+  notInSpaces?: true
+}
+
+const has = (name: string) => (query: Map<string, string>): boolean => query.has(name)
+
+/**
+ * Every S3 operation the adapter serves, each declared once: how a request selects it, the
+ * handler that serves it through the caller's view of the store (where the engine's table of
+ * operations decides what the caller may do), and where it differs by caller or profile.
+ */
+const ROUTES = {
+  ListBuckets: { method: 'GET', on: 'service', handler: buckets.listBuckets },
+  GetBucketLocation: { method: 'GET', on: 'bucket', when: has('location'), handler: buckets.getBucketLocation, publicRead: true },
+  GetBucketVersioning: { method: 'GET', on: 'bucket', when: has('versioning'), handler: buckets.getBucketVersioning },
+  GetBucketEncryption: { method: 'GET', on: 'bucket', when: has('encryption'), handler: buckets.getBucketEncryption, notInSpaces: true },
+  GetBucketCors: { method: 'GET', on: 'bucket', when: has('cors'), handler: buckets.getBucketCors },
+  ListMultipartUploads: { method: 'GET', on: 'bucket', when: has('uploads'), handler: multipart.listMultipartUploads },
+  ListObjectsV2: { method: 'GET', on: 'bucket', when: q => q.get('list-type') === '2', handler: listing.listObjectsV2, publicRead: true },
+  ListObjects: { method: 'GET', on: 'bucket', handler: listing.listObjects, publicRead: true },
+  HeadBucket: { method: 'HEAD', on: 'bucket', handler: buckets.headBucket, publicRead: true },
+  PutBucketEncryption: { method: 'PUT', on: 'bucket', when: has('encryption'), handler: buckets.putBucketEncryption, notInSpaces: true },
+  PutBucketCors: { method: 'PUT', on: 'bucket', when: has('cors'), handler: buckets.putBucketCors },
+  CreateBucket: { method: 'PUT', on: 'bucket', handler: buckets.createBucket },
+  DeleteBucketEncryption: { method: 'DELETE', on: 'bucket', when: has('encryption'), handler: buckets.deleteBucketEncryption, notInSpaces: true },
+  DeleteBucketCors: { method: 'DELETE', on: 'bucket', when: has('cors'), handler: buckets.deleteBucketCors },
+  DeleteBucket: { method: 'DELETE', on: 'bucket', handler: buckets.deleteBucket },
+  DeleteObjects: { method: 'POST', on: 'bucket', when: has('delete'), handler: objects.deleteObjects },
+  ListParts: { method: 'GET', on: 'object', when: has('uploadId'), handler: multipart.listParts },
+  GetObjectAttributes: { method: 'GET', on: 'object', when: has('attributes'), handler: objects.getObjectAttributes, notInSpaces: true },
+  GetObject: { method: 'GET', on: 'object', handler: objects.getObject, publicRead: true },
+  HeadObject: { method: 'HEAD', on: 'object', handler: objects.headObject, publicRead: true },
+  UploadPartCopy: { method: 'PUT', on: 'object', when: (q, copy) => copy && (q.has('uploadId') || q.has('partNumber')), handler: multipart.uploadPartCopy },
+  UploadPart: { method: 'PUT', on: 'object', when: q => q.has('uploadId') || q.has('partNumber'), handler: multipart.uploadPart },
+  CopyObject: { method: 'PUT', on: 'object', when: (_, copy) => copy, handler: objects.copyObject },
+  PutObject: { method: 'PUT', on: 'object', handler: objects.putObject },
+  AbortMultipartUpload: { method: 'DELETE', on: 'object', when: has('uploadId'), handler: multipart.abortMultipartUpload },
+  DeleteObject: { method: 'DELETE', on: 'object', handler: objects.deleteObject },
+  CreateMultipartUpload: { method: 'POST', on: 'object', when: has('uploads'), handler: multipart.createMultipartUpload },
+  CompleteMultipartUpload: { method: 'POST', on: 'object', when: has('uploadId'), handler: multipart.completeMultipartUpload }
+} as const satisfies Record<string, Route>
+
+export type Operation = keyof typeof ROUTES
+
+const ENTRIES = Object.entries(ROUTES) as Array<[Operation, Route]>
 
 // Subresources S3 has and spacebox does not implement: answered NotImplemented, never with a
 // wrong success (a GET ?acl must not list the bucket).
@@ -28,72 +79,25 @@ export function route (method: string, target: Target, headers: Record<string, s
   const q = target.query
   for (const name of q.keys()) {
     if (UNIMPLEMENTED.has(name) && !(name === 'versionId' && q.get(name) === 'null')) {
-      throw new S3Error('NotImplemented', `A header or query you provided requested a function that is not implemented: ?${name}.`)
+      throw notImplemented(`?${name}`)
     }
   }
-  if (target.bucket === undefined) {
-    if (method === 'GET') return 'ListBuckets'
-    throw methodNotAllowed(method)
-  }
-  if (target.key === undefined) return bucketOperation(method, q)
-  return objectOperation(method, q, headers['x-amz-copy-source'] !== undefined)
+  const on = target.bucket === undefined ? 'service' : target.key === undefined ? 'bucket' : 'object'
+  // Not a CreateBucket, which a PUT on a bucket otherwise is.
+  if (on === 'bucket' && method === 'PUT' && q.has('versioning')) throw notImplemented('versioning')
+  const copy = headers['x-amz-copy-source'] !== undefined
+  const found = ENTRIES.find(([, r]) => r.method === method && r.on === on && (r.when?.(q, copy) ?? true))
+  if (found !== undefined) return found[0]
+  if (on === 'bucket' && method === 'POST') throw notImplemented('POST on a bucket (browser form uploads)')
+  if (on === 'object' && method === 'POST') throw notImplemented('this POST on an object')
+  throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', { Method: method, ResourceType: 'OBJECT' })
 }
 
-function bucketOperation (method: string, q: Map<string, string>): Operation {
-  switch (method) {
-    case 'GET':
-      if (q.has('location')) return 'GetBucketLocation'
-      if (q.has('versioning')) return 'GetBucketVersioning'
-      if (q.has('encryption')) return 'GetBucketEncryption'
-      if (q.has('cors')) return 'GetBucketCors'
-      if (q.has('uploads')) return 'ListMultipartUploads'
-      if (q.get('list-type') === '2') return 'ListObjectsV2'
-      return 'ListObjects'
-    case 'HEAD':
-      return 'HeadBucket'
-    case 'PUT':
-      if (q.has('encryption')) return 'PutBucketEncryption'
-      if (q.has('cors')) return 'PutBucketCors'
-      if (q.has('versioning')) throw notImplemented('versioning')
-      return 'CreateBucket'
-    case 'DELETE':
-      if (q.has('encryption')) return 'DeleteBucketEncryption'
-      if (q.has('cors')) return 'DeleteBucketCors'
-      return 'DeleteBucket'
-    case 'POST':
-      if (q.has('delete')) return 'DeleteObjects'
-      throw notImplemented('POST on a bucket (browser form uploads)')
-    default:
-      throw methodNotAllowed(method)
-  }
-}
-
-function objectOperation (method: string, q: Map<string, string>, copy: boolean): Operation {
-  switch (method) {
-    case 'GET':
-      if (q.has('uploadId')) return 'ListParts'
-      if (q.has('attributes')) return 'GetObjectAttributes'
-      return 'GetObject'
-    case 'HEAD':
-      return 'HeadObject'
-    case 'PUT':
-      if (q.has('uploadId') || q.has('partNumber')) return copy ? 'UploadPartCopy' : 'UploadPart'
-      return copy ? 'CopyObject' : 'PutObject'
-    case 'DELETE':
-      return q.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject'
-    case 'POST':
-      if (q.has('uploads')) return 'CreateMultipartUpload'
-      if (q.has('uploadId')) return 'CompleteMultipartUpload'
-      throw notImplemented('this POST on an object')
-    default:
-      throw methodNotAllowed(method)
-  }
+/** The handler, and how the operation differs by caller and profile. */
+export function routeOf (operation: Operation): Route {
+  return ROUTES[operation]
 }
 
 function notImplemented (what: string): S3Error {
   return new S3Error('NotImplemented', `A header or query you provided requested a function that is not implemented: ${what}.`)
-}
-
-function methodNotAllowed (method: string): S3Error {
-  return new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', { Method: method, ResourceType: 'OBJECT' })
 }

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { S3Error } from './errors.js'
-import { checkSkew, headerValue, oneAuthMechanism, parseAmzDate, parseQuery, queryParams, signatureMismatch, signaturesEqual, type SignedRequest } from './sigv4.js'
+import { checkSkew, oneAuthMechanism, parseAmzDate, queryParams, signatureMismatch, signaturesEqual, type SignedRequest } from './sigv4.js'
+import { header, queryPairs } from './request.js'
 
 /** A verified SigV2 request. */
 export interface V2Auth { accessKeyId: string, presigned: boolean }
@@ -16,12 +17,12 @@ const SUBRESOURCES = new Set([
 
 /** True for `Authorization: AWS AKID:sig` or a query carrying AWSAccessKeyId. */
 export function isV2 (req: SignedRequest): boolean {
-  return headerValue(req.headers, 'authorization')?.startsWith('AWS ') === true || queryParams(req).has('AWSAccessKeyId')
+  return header(req.headers, 'authorization')?.startsWith('AWS ') === true || queryParams(req).has('AWSAccessKeyId')
 }
 
 /** `resource` plus the sub-resources of the query, sorted, values decoded, '?' then '&'. */
 export function canonicalizedResource (resource: string, rawQuery: string): string {
-  const subresources = parseQuery(rawQuery)
+  const subresources = queryPairs(rawQuery)
     .filter(([name]) => SUBRESOURCES.has(name))
     .sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
     .map(([name, value]) => value === '' ? name : `${name}=${value}`)
@@ -43,8 +44,8 @@ export function canonicalizedAmzHeaders (rawHeaders: string[]): string {
 
 /** The SigV2 StringToSign; `date` is the Date header, '' when x-amz-date is sent, or the presigned Expires. */
 export function stringToSignV2 (req: SignedRequest, resource: string, date: string): string {
-  const md5 = headerValue(req.headers, 'content-md5') ?? ''
-  const type = headerValue(req.headers, 'content-type') ?? ''
+  const md5 = header(req.headers, 'content-md5') ?? ''
+  const type = header(req.headers, 'content-type') ?? ''
   return `${req.method}\n${md5}\n${type}\n${date}\n${canonicalizedAmzHeaders(req.rawHeaders)}${canonicalizedResource(resource, req.rawQuery)}`
 }
 
@@ -65,8 +66,8 @@ function verifyHeader (req: SignedRequest, authorization: string, resource: stri
   if (colon === -1 || accessKeyId === '' || signature === '') {
     throw new S3Error('InvalidArgument', 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature')
   }
-  const amzDate = headerValue(req.headers, 'x-amz-date')
-  const raw = amzDate ?? headerValue(req.headers, 'date')
+  const amzDate = header(req.headers, 'x-amz-date')
+  const raw = amzDate ?? header(req.headers, 'date')
   const time = raw === undefined ? NaN : parseAmzDate(raw) ?? Date.parse(raw)
   if (Number.isNaN(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header')
   checkSkew(time, raw!, req.now)
@@ -100,7 +101,7 @@ function verifyPresigned (req: SignedRequest, resource: string, secretOf: (id: s
  * '/bucket/' for bucket operations in virtual-hosted style. Errors from `secretOf` propagate unchanged.
  */
 export function verifyV2 (req: SignedRequest, resource: string, secretOf: (id: string) => string): V2Auth {
-  const authorization = headerValue(req.headers, 'authorization')
+  const authorization = header(req.headers, 'authorization')
   const presigned = queryParams(req).has('AWSAccessKeyId')
   if (authorization !== undefined && presigned) throw oneAuthMechanism()
   if (presigned) return verifyPresigned(req, resource, secretOf)

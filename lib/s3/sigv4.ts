@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { S3Error } from './errors.js'
+import { header, parseQuery } from './request.js'
 
 /** What the verifiers need of an incoming request, taken from node:http as received. */
 export interface SignedRequest {
@@ -109,17 +110,9 @@ function rawPairs (rawQuery: string): Array<[string, string]> {
   return pairs
 }
 
-/** The query as decoded [name, value] pairs in order (form decoding: '+' is a space). */
-export function parseQuery (rawQuery: string): Array<[string, string]> {
-  return rawPairs(rawQuery).map(([n, v]) => [percentDecode(n, true).bytes.toString('utf8'), percentDecode(v, true).bytes.toString('utf8')])
-}
-
 /** The decoded query parameters by name (the first of repeated names): the caller's, else parsed here. */
 export function queryParams (req: SignedRequest): Map<string, string> {
-  if (req.query !== undefined) return req.query
-  const params = new Map<string, string>()
-  for (const [name, value] of parseQuery(req.rawQuery)) if (!params.has(name)) params.set(name, value)
-  return params
+  return req.query ?? parseQuery(req.rawQuery)
 }
 
 /** SigV4 CanonicalQueryString: decoded, re-encoded with '/' as %2F, sorted by name then value, `omit` left out. */
@@ -274,11 +267,6 @@ function toAmzDate (ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}/, '').replace(/[-:]/g, '')
 }
 
-export function headerValue (headers: SignedRequest['headers'], name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
-}
-
 /** The RequestTimeTooSkewed error when `time` is over 15 minutes off `now`. */
 export function checkSkew (time: number, raw: string, now: number): void {
   if (Math.abs(time - now) > MAX_SKEW_MS) {
@@ -292,13 +280,13 @@ export function checkSkew (time: number, raw: string, now: number): void {
 
 /** The request time of a header-signed request: x-amz-date, else the Date header, else AccessDenied. */
 function requestTime (req: SignedRequest): { amzDate: string, time: number, raw: string } {
-  const amz = headerValue(req.headers, 'x-amz-date')
+  const amz = header(req.headers, 'x-amz-date')
   if (amz !== undefined) {
     const time = parseAmzDate(amz)
     if (time === undefined) throw new S3Error('AccessDenied', NO_DATE)
     return { amzDate: amz, time, raw: amz }
   }
-  const date = headerValue(req.headers, 'date')
+  const date = header(req.headers, 'date')
   const time = date === undefined ? NaN : Date.parse(date)
   if (Number.isNaN(time)) throw new S3Error('AccessDenied', NO_DATE)
   return { amzDate: toAmzDate(time), time, raw: date! }
@@ -339,7 +327,7 @@ function check (req: SignedRequest, s: Signing, secret: string): Buffer {
 
 function verifyHeader (req: SignedRequest, authorization: string, secretOf: (accessKeyId: string) => string): V4Auth {
   const auth = parseAuthorizationV4(authorization)
-  const payloadHash = headerValue(req.headers, 'x-amz-content-sha256')
+  const payloadHash = header(req.headers, 'x-amz-content-sha256')
   if (payloadHash === undefined) throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256')
   const { amzDate, time, raw } = requestTime(req)
   if (amzDate.slice(0, 8) !== auth.date) throw malformedHeader('Invalid credential date. Date is not the same as X-Amz-Date.')
@@ -394,7 +382,7 @@ function verifyPresigned (req: SignedRequest, secretOf: (accessKeyId: string) =>
  * keys) propagate unchanged; the clock is checked before it is called.
  */
 export function verifyV4 (req: SignedRequest, secretOf: (accessKeyId: string) => string): V4Auth {
-  const authorization = headerValue(req.headers, 'authorization')
+  const authorization = header(req.headers, 'authorization')
   const presigned = isPresignedV4(req.rawQuery)
   if (authorization !== undefined && presigned) throw oneAuthMechanism()
   if (presigned) return verifyPresigned(req, secretOf)

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { crc32 } from 'node:zlib'
-import { GetObjectCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3'
+import { GetObjectCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { serve, type Served } from './helpers.js'
 import { hostOf, md5Base64, presignV4, send, sha256, signedChunks, signV2, signV4, unsignedChunks, uriEncode } from './wire.js'
@@ -402,7 +402,10 @@ t.test('SigV2', async t => {
     const md5 = md5Base64(body)
     const amz = 'x-amz-meta-color:blue\n'
     const put = await send(s.server.url, 'PUT', '/bkt/v2.txt', {
-      date, 'content-md5': md5, 'content-type': 'text/plain', 'x-amz-meta-color': 'blue',
+      date,
+      'content-md5': md5,
+      'content-type': 'text/plain',
+      'x-amz-meta-color': 'blue',
       authorization: `AWS ${accessKeyId}:${signV2(secretAccessKey, 'PUT', md5, 'text/plain', date, amz, '/bkt/v2.txt')}`
     }, body)
     t.equal(put.status, 200, put.text)

@@ -461,6 +461,7 @@ async function hugeBody (s: Served, method: string, path: string, size: number, 
     })
     req.on('error', () => { resolve({ status: 0, code: 'connection closed' }) })
   }).finally(() => { done = true })
+  // eslint-disable-next-line no-unmodified-loop-condition -- `done` is set when the answer arrives
   while (!done && written < size) {
     const more = req.write(piece)
     written += xml.length

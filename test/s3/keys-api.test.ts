@@ -45,7 +45,7 @@ async function setup (t: Tap, overrides: Partial<KeysApiOptions> = {}): Promise<
       res.writeHead(400).end()
       return
     }
-    void handleKeysApi(box, req, res, `req-${++requests}`, options)
+    handleKeysApi(box, req, res, `req-${++requests}`, options).catch(() => {})
   })
   base = await listen(server, t)
   return {

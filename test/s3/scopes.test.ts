@@ -59,22 +59,26 @@ t.test('grants decide every operation through the wire', async t => {
     { op: 'HeadBucket', expect: only([...READERS, 'prefix']), run: async c => await c.send(new HeadBucketCommand({ Bucket: 'aaa' })) },
     { op: 'HeadBucket of another bucket', expect: only(['full'], 'ok', '403'), run: async c => await c.send(new HeadBucketCommand({ Bucket: 'bbb' })) },
     {
-      op: 'PutObject inside the prefix', expect: only([...WRITERS, 'prefix']),
+      op: 'PutObject inside the prefix',
+      expect: only([...WRITERS, 'prefix']),
       run: async (c, who) => await c.send(new PutObjectCommand({ Bucket: 'aaa', Key: `p/put-${who}`, Body: 'x' })),
       stored: async who => await exists('aaa', `p/put-${who}`)
     },
     {
-      op: 'PutObject outside the prefix', expect: only(WRITERS),
+      op: 'PutObject outside the prefix',
+      expect: only(WRITERS),
       run: async (c, who) => await c.send(new PutObjectCommand({ Bucket: 'aaa', Key: `q/put-${who}`, Body: 'x' })),
       stored: async who => await exists('aaa', `q/put-${who}`)
     },
     {
-      op: 'PutObject into another bucket', expect: only(['full']),
+      op: 'PutObject into another bucket',
+      expect: only(['full']),
       run: async (c, who) => await c.send(new PutObjectCommand({ Bucket: 'bbb', Key: `put-${who}`, Body: 'x' })),
       stored: async who => await exists('bbb', `put-${who}`)
     },
     {
-      op: 'DeleteObject inside the prefix', expect: only([...WRITERS, 'prefix']),
+      op: 'DeleteObject inside the prefix',
+      expect: only([...WRITERS, 'prefix']),
       run: async (c, who) => {
         await s.box.putObject('aaa', `p/del-${who}`, 'x')
         return await c.send(new DeleteObjectCommand({ Bucket: 'aaa', Key: `p/del-${who}` }))
@@ -82,7 +86,8 @@ t.test('grants decide every operation through the wire', async t => {
       stored: async who => !await exists('aaa', `p/del-${who}`)
     },
     {
-      op: 'DeleteObject outside the prefix', expect: only(WRITERS),
+      op: 'DeleteObject outside the prefix',
+      expect: only(WRITERS),
       run: async (c, who) => {
         await s.box.putObject('aaa', `q/del-${who}`, 'x')
         return await c.send(new DeleteObjectCommand({ Bucket: 'aaa', Key: `q/del-${who}` }))
@@ -90,29 +95,34 @@ t.test('grants decide every operation through the wire', async t => {
       stored: async who => !await exists('aaa', `q/del-${who}`)
     },
     {
-      op: 'CopyObject from outside the prefix to inside it', expect: only(WRITERS),
+      op: 'CopyObject from outside the prefix to inside it',
+      expect: only(WRITERS),
       run: async (c, who) => await c.send(new CopyObjectCommand({ Bucket: 'aaa', Key: `p/copy-${who}`, CopySource: 'aaa/q/y' })),
       stored: async who => await exists('aaa', `p/copy-${who}`)
     },
     {
-      op: 'CopyObject within the prefix', expect: only([...WRITERS, 'prefix']),
+      op: 'CopyObject within the prefix',
+      expect: only([...WRITERS, 'prefix']),
       run: async (c, who) => await c.send(new CopyObjectCommand({ Bucket: 'aaa', Key: `p/copy2-${who}`, CopySource: 'aaa/p/x' })),
       stored: async who => await exists('aaa', `p/copy2-${who}`)
     },
     {
-      op: 'CopyObject from a bucket the key cannot read', expect: only(['full']),
+      op: 'CopyObject from a bucket the key cannot read',
+      expect: only(['full']),
       run: async (c, who) => await c.send(new CopyObjectCommand({ Bucket: 'aaa', Key: `p/copy3-${who}`, CopySource: 'bbb/b.txt' })),
       stored: async who => await exists('aaa', `p/copy3-${who}`)
     },
     {
-      op: 'CopyObject out of the bucket into one the key cannot write', expect: only(['full']),
+      op: 'CopyObject out of the bucket into one the key cannot write',
+      expect: only(['full']),
       run: async (c, who) => await c.send(new CopyObjectCommand({ Bucket: 'bbb', Key: `copy-${who}`, CopySource: 'aaa/p/x' })),
       stored: async who => await exists('bbb', `copy-${who}`)
     },
     { op: 'ListObjectsV2 under q/', expect: only(READERS), run: async c => await c.send(new ListObjectsV2Command({ Bucket: 'aaa', Prefix: 'q/' })) },
     { op: 'ListObjectsV2 of another bucket', expect: only(['full']), run: async c => await c.send(new ListObjectsV2Command({ Bucket: 'bbb' })) },
     {
-      op: 'CreateBucket', expect: only(['full']),
+      op: 'CreateBucket',
+      expect: only(['full']),
       run: async (c, who) => await c.send(new CreateBucketCommand({ Bucket: `new-${who}` })),
       stored: async who => await s.box.headBucket(`new-${who}`).then(() => true, () => false)
     },
@@ -123,17 +133,20 @@ t.test('grants decide every operation through the wire', async t => {
     { op: 'PutBucketCors', expect: only(['fullaccess', 'full']), run: async c => await c.send(new PutBucketCorsCommand({ Bucket: 'aaa', CORSConfiguration: cors })) },
     { op: 'GetBucketCors', expect: only(['fullaccess', 'full']), run: async c => await c.send(new GetBucketCorsCommand({ Bucket: 'aaa' })) },
     {
-      op: 'multipart create, upload, complete inside the prefix', expect: only([...WRITERS, 'prefix']),
+      op: 'multipart create, upload, complete inside the prefix',
+      expect: only([...WRITERS, 'prefix']),
       run: async (c, who) => await multipart(c, 'aaa', `p/mpu-${who}`),
       stored: async who => await exists('aaa', `p/mpu-${who}`)
     },
     {
-      op: 'multipart create outside the prefix', expect: only(WRITERS),
+      op: 'multipart create outside the prefix',
+      expect: only(WRITERS),
       run: async (c, who) => await multipart(c, 'aaa', `q/mpu-${who}`),
       stored: async who => await exists('aaa', `q/mpu-${who}`)
     },
     {
-      op: 'UploadPart and Complete into an upload someone else began outside the prefix', expect: only(WRITERS),
+      op: 'UploadPart and Complete into an upload someone else began outside the prefix',
+      expect: only(WRITERS),
       run: async (c, who) => {
         const { uploadId: UploadId } = await s.box.createMultipartUpload('aaa', `q/theirs-${who}`)
         const part = await c.send(new UploadPartCommand({ Bucket: 'aaa', Key: `q/theirs-${who}`, UploadId, PartNumber: 1, Body: 'part' }))

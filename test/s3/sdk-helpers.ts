@@ -5,7 +5,6 @@ import type { Test } from 'tap'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { Served } from './helpers.js'
 
-
 // References written from the algorithms' definitions (bytewise tables), independent of the
 // engine's code: a checksum the SDK and the server agree on must also be the one defined.
 const CRC32C_TABLE = Array.from({ length: 256 }, (_, i) => {

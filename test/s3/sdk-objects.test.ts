@@ -55,7 +55,10 @@ t.test('PutObject under the SDK defaults', async t => {
 
   t.test('a stream body of known length arrives aws-chunked with a CRC32 trailer, unframed', async t => {
     const put = await c.send(new PutObjectCommand({
-      Bucket: 'bkt', Key: 'stream', ContentLength: data.length, ContentEncoding: 'gzip',
+      Bucket: 'bkt',
+      Key: 'stream',
+      ContentLength: data.length,
+      ContentEncoding: 'gzip',
       Body: Readable.from([data.subarray(0, 1), data.subarray(1, 40_000), data.subarray(40_000)])
     }))
     const req = seen.at(-1)!
@@ -298,8 +301,14 @@ t.test('metadata and content headers round-trip', async t => {
   t.test('Content-Encoding, Content-Disposition, Content-Language, Cache-Control and Expires are kept', async t => {
     const expires = new Date('2031-05-06T07:08:09Z')
     await c.send(new PutObjectCommand({
-      Bucket: 'bkt', Key: 'h', Body: 'x', ContentEncoding: 'br', ContentDisposition: 'inline', ContentLanguage: 'fr',
-      CacheControl: 'max-age=60', Expires: expires
+      Bucket: 'bkt',
+      Key: 'h',
+      Body: 'x',
+      ContentEncoding: 'br',
+      ContentDisposition: 'inline',
+      ContentLanguage: 'fr',
+      CacheControl: 'max-age=60',
+      Expires: expires
     }))
     const head = await c.send(new HeadObjectCommand({ Bucket: 'bkt', Key: 'h' }))
     t.equal(head.ContentEncoding, 'br')

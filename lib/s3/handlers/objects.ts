@@ -3,12 +3,13 @@ import { payloadOf } from '../body.js'
 import { send, sendStream, sendXml, type Ctx } from '../context.js'
 import { S3Error } from '../errors.js'
 import {
-  assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, checksumsOf, customerKeyOf, encryptionHeaders, encryptionOf, header, httpDate,
+  assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, checksumsOf, customerKeyOf, encryptionHeaders, encryptionOf, httpDate,
   objectHeaders, objectHeadersOf
 } from '../headers.js'
 import { children, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
 import { readSmall } from '../body.js'
 import { verifyIntegrity } from '../integrity.js'
+import { header } from '../request.js'
 
 /**
  * PutObject: stream the body into the store; the object appears only once every byte has arrived

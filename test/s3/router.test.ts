@@ -1,0 +1,68 @@
+import t from 'tap'
+import { route, routeOf, type Operation } from '../../lib/s3/router.js'
+import { parseQuery, type Target } from '../../lib/s3/request.js'
+
+function target (path: 'service' | 'bucket' | 'object', query = ''): Target {
+  const base = { rawPath: '/', rawQuery: query, query: parseQuery(query), virtualHosted: false, resource: '/' }
+  if (path === 'service') return base
+  return path === 'bucket' ? { ...base, bucket: 'bkt' } : { ...base, bucket: 'bkt', key: 'k' }
+}
+
+const COPY = { 'x-amz-copy-source': '/bkt/src' }
+
+// Every operation the adapter serves, and one request that selects it.
+const CASES: Array<[Operation, string, 'service' | 'bucket' | 'object', string, Record<string, string>?]> = [
+  ['ListBuckets', 'GET', 'service', ''],
+  ['GetBucketLocation', 'GET', 'bucket', 'location'],
+  ['GetBucketVersioning', 'GET', 'bucket', 'versioning'],
+  ['GetBucketEncryption', 'GET', 'bucket', 'encryption'],
+  ['GetBucketCors', 'GET', 'bucket', 'cors'],
+  ['ListMultipartUploads', 'GET', 'bucket', 'uploads&prefix=a'],
+  ['ListObjectsV2', 'GET', 'bucket', 'list-type=2&prefix=a'],
+  ['ListObjects', 'GET', 'bucket', 'prefix=a&x-id=ListObjects'],
+  ['HeadBucket', 'HEAD', 'bucket', ''],
+  ['PutBucketEncryption', 'PUT', 'bucket', 'encryption'],
+  ['PutBucketCors', 'PUT', 'bucket', 'cors'],
+  ['CreateBucket', 'PUT', 'bucket', ''],
+  ['DeleteBucketEncryption', 'DELETE', 'bucket', 'encryption'],
+  ['DeleteBucketCors', 'DELETE', 'bucket', 'cors'],
+  ['DeleteBucket', 'DELETE', 'bucket', ''],
+  ['DeleteObjects', 'POST', 'bucket', 'delete'],
+  ['ListParts', 'GET', 'object', 'uploadId=u'],
+  ['GetObjectAttributes', 'GET', 'object', 'attributes'],
+  ['GetObject', 'GET', 'object', 'response-content-type=x'],
+  ['HeadObject', 'HEAD', 'object', ''],
+  ['UploadPartCopy', 'PUT', 'object', 'partNumber=1&uploadId=u', COPY],
+  ['UploadPart', 'PUT', 'object', 'partNumber=1&uploadId=u'],
+  ['CopyObject', 'PUT', 'object', '', COPY],
+  ['PutObject', 'PUT', 'object', ''],
+  ['AbortMultipartUpload', 'DELETE', 'object', 'uploadId=u'],
+  ['DeleteObject', 'DELETE', 'object', ''],
+  ['CreateMultipartUpload', 'POST', 'object', 'uploads'],
+  ['CompleteMultipartUpload', 'POST', 'object', 'uploadId=u']
+]
+
+t.test('each operation is selected by its method, what the path addresses and its subresource', async t => {
+  for (const [operation, method, path, query, headers] of CASES) {
+    t.equal(route(method, target(path, query), headers ?? {}), operation, `${method} ${path}?${query}`)
+    t.type(routeOf(operation).handler, 'function')
+  }
+})
+
+t.test('what is not served is NotImplemented or MethodNotAllowed, never another operation', async t => {
+  t.throws(() => route('PUT', target('bucket', 'versioning'), {}), { code: 'NotImplemented' }, 'PUT ?versioning is not a CreateBucket')
+  t.throws(() => route('GET', target('bucket', 'acl'), {}), { code: 'NotImplemented' }, 'GET ?acl does not list the bucket')
+  t.throws(() => route('GET', target('object', 'versionId=3'), {}), { code: 'NotImplemented' })
+  t.equal(route('GET', target('object', 'versionId=null'), {}), 'GetObject', 'versionId=null is the only version there is')
+  t.throws(() => route('POST', target('bucket'), {}), { code: 'NotImplemented' }, 'browser form uploads')
+  t.throws(() => route('POST', target('object'), {}), { code: 'NotImplemented' })
+  t.throws(() => route('PUT', target('service'), {}), { code: 'MethodNotAllowed' })
+  t.throws(() => route('PATCH', target('object'), {}), { code: 'MethodNotAllowed' })
+})
+
+t.test('anonymous reads of a public bucket and the spaces profile are declared with the route', async t => {
+  const publicRead = CASES.map(([op]) => op).filter(op => routeOf(op).publicRead === true)
+  t.same(publicRead.sort(), ['GetBucketLocation', 'GetObject', 'HeadBucket', 'HeadObject', 'ListObjects', 'ListObjectsV2'])
+  const notInSpaces = CASES.map(([op]) => op).filter(op => routeOf(op).notInSpaces === true)
+  t.same(notInSpaces.sort(), ['DeleteBucketEncryption', 'GetBucketEncryption', 'GetObjectAttributes', 'PutBucketEncryption'])
+})
