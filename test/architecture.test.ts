@@ -98,16 +98,16 @@ t.test('the adapter reaches the engine only through its public surface', async t
 
 t.test('a request\'s handlers hold the caller\'s view of the store, never the store', async t => {
   for (const [name, { imports }] of files) {
-    if (!name.startsWith('s3/handlers/')) continue
+    if (!name.startsWith('s3/operations/')) continue
     const store = imports.filter(i => i.file === 'index.ts' && (i.names.includes('Spacebox') || i.names.includes('*')))
     t.same(store.map(i => i.from), [], `${name} does not import the store`)
   }
-  const context = files.get('s3/context.ts')!.source
-  const ctx = context.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Ctx')
-  t.ok(ctx, 'context.ts declares Ctx')
-  const typed = (ctx?.members ?? []).map((m): [string, string] => [m.name?.getText(context) ?? '', (m as ts.PropertySignature).type?.getText(context) ?? ''])
-  t.same(typed.filter(([, type]) => /\bSpacebox\b/.test(type)), [], 'no member of Ctx is the store')
-  t.equal(typed.find(([member]) => member === 'store')?.[1], 'Store', 'Ctx.store is the caller\'s view')
+  const callFile = files.get('s3/call.ts')!.source
+  const call = callFile.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Call')
+  t.ok(call, 'call.ts declares Call')
+  const typed = (call?.members ?? []).map((m): [string, string] => [m.name?.getText(callFile) ?? '', (m as ts.PropertySignature).type?.getText(callFile) ?? ''])
+  t.same(typed.filter(([, type]) => /\bSpacebox\b/.test(type)), [], 'no member of Call is the store')
+  t.equal(typed.find(([member]) => member === 'store')?.[1], 'Store', 'Call.store is the caller\'s view')
 })
 
 t.test('no module imports itself round a cycle, type-only imports included', async t => {

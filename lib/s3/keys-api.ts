@@ -39,6 +39,9 @@ const MAX_BODY = 64 * 1024
 const MAX_PER_PAGE = 200
 const PERMISSIONS: readonly Permission[] = ['read', 'readwrite', 'fullaccess']
 const CREATE_FIELDS = ['name', 'grants', 'expires_at', 'rate_limit']
+const LIST_PARAMETERS = ['page', 'per_page', 'sort', 'sort_direction', 'name', 'bucket', 'permission']
+// ISO 8601 with a date and, if any time, a zone: what DigitalOcean's API writes and reads.
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/
 const EDIT_FIELDS = [...CREATE_FIELDS, 'disabled']
 
 /** An answer other than success: DigitalOcean's error `id`, its status and message. */
@@ -130,6 +133,9 @@ function resolve (pathname: string): { methods: Record<string, Handler>, id: str
 }
 
 function listKeys ({ box, query, baseUrl }: Call): Reply {
+  // A misspelt filter (`?buckett=`) would list every key instead of those asked for.
+  const unknown = [...query.keys()].find(name => !LIST_PARAMETERS.includes(name))
+  if (unknown !== undefined) throw badRequest(`Unknown query parameter ${JSON.stringify(unknown.slice(0, 64))}: the parameters are ${LIST_PARAMETERS.join(', ')}`)
   const perPage = Math.min(positiveInteger(query, 'per_page', 20), MAX_PER_PAGE)
   const page = positiveInteger(query, 'page', 1)
   const sort = oneOf(query, 'sort', ['created_at', 'name'], 'created_at')
@@ -225,7 +231,9 @@ function limitsOf (body: Body): Pick<AccessKeyUpdate, 'expiresAt' | 'rateLimit'>
   const out: Pick<AccessKeyUpdate, 'expiresAt' | 'rateLimit'> = {}
   if (body.expires_at !== undefined) {
     // The engine also takes epoch numbers; on the wire a date is an ISO 8601 string.
-    if (body.expires_at !== null && typeof body.expires_at !== 'string') throw badRequest('expires_at is an ISO 8601 date, or null')
+    if (body.expires_at !== null && (typeof body.expires_at !== 'string' || !ISO_DATE.test(body.expires_at))) {
+      throw badRequest('expires_at is an ISO 8601 date (2030-01-31 or 2030-01-31T12:00:00Z), or null')
+    }
     out.expiresAt = body.expires_at
   }
   if (body.rate_limit !== undefined) out.rateLimit = body.rate_limit as number | null

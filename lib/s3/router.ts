@@ -1,10 +1,10 @@
 import { S3Error } from './errors.js'
-import type { Ctx } from './context.js'
+import type { Call } from './call.js'
 import type { Target } from './request.js'
-import * as buckets from './handlers/buckets.js'
-import * as listing from './handlers/listing.js'
-import * as multipart from './handlers/multipart.js'
-import * as objects from './handlers/objects.js'
+import * as buckets from './operations/buckets.js'
+import * as listing from './operations/listing.js'
+import * as multipart from './operations/multipart.js'
+import * as objects from './operations/objects.js'
 
 /** What a request's method, path and query select, in the order they are tried. */
 interface Route {
@@ -13,7 +13,7 @@ interface Route {
   on: 'service' | 'bucket' | 'object'
   /** The subresource (or copy header) that selects it; none for the method's plain operation, tried last. */
   when?: (query: Map<string, string>, copy: boolean) => boolean
-  handler: (ctx: Ctx) => Promise<void>
+  handler: (call: Call) => Promise<void>
   /** An anonymous request may make it on a bucket the server was told is public-read. */
   publicRead?: true
   /** DigitalOcean Spaces answers NotImplemented (the `spaces` profile does too). */

@@ -151,6 +151,8 @@ t.test('POST /v2/spaces/keys refuses bad input with 400 bad_request', async t =>
     ['grants that are not an array', { name: 'x', grants: { bucket: 'photos', permission: 'read' } }],
     ['expires_at that is not a date', { name: 'x', grants: [], expires_at: 'soon' }],
     ['expires_at that is not a string', { name: 'x', grants: [], expires_at: true }],
+    ['expires_at that Date would parse but is not ISO 8601', { name: 'x', grants: [], expires_at: 'March 7, 2999' }],
+    ['expires_at as a bare number string', { name: 'x', grants: [], expires_at: '32503680000000' }],
     ['a rate_limit of zero', { name: 'x', grants: [], rate_limit: 0 }]
   ]
   for (const [label, body] of bad) {
@@ -486,4 +488,14 @@ t.test('failures that are not the request\'s fault', async t => {
   await api.box.close()
   assertError(t, await api.call('POST', '/v2/spaces/keys', { body: { name: 'late', grants: [] } }), 503, 'service_unavailable')
   assertError(t, await api.call('GET', '/v2/spaces/buckets/photos/access'), 503, 'service_unavailable')
+})
+
+t.test('GET /v2/spaces/keys refuses a query parameter it does not know: a misspelt filter lists nothing', async t => {
+  const api = await setup(t)
+  await api.call('POST', '/v2/spaces/keys', { body: { name: 'one', grants: [] } })
+  const res = await api.call('GET', '/v2/spaces/keys?buckett=photos')
+  t.equal(res.status, 400)
+  t.equal(res.json.id, 'bad_request')
+  t.match(res.json.message, /buckett/)
+  t.equal((await api.call('GET', '/v2/spaces/keys?bucket=photos&per_page=5&page=1&sort=name&sort_direction=asc&name=one&permission=read')).status, 200, 'every known parameter passes')
 })

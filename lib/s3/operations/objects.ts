@@ -1,6 +1,6 @@
 import { isSpaceboxError, type CopyObjectOptions, type GetObjectOptions, type PutObjectOptions, type ReadConditions } from '../../index.js'
 import { payloadOf } from '../body.js'
-import { send, sendStream, sendXml, type Ctx } from '../context.js'
+import { send, sendStream, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
 import {
   assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, checksumsOf, customerKeyOf, encryptionHeaders, encryptionOf, httpDate,
@@ -16,24 +16,24 @@ import { header } from '../request.js'
  * and every declared digest matched.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
  */
-export async function putObject (ctx: Ctx): Promise<void> {
-  const { headers } = ctx.req
+export async function putObject (call: Call): Promise<void> {
+  const { headers } = call.req
   assertOwnerOnlyAcl(headers)
-  const payload = payloadOf(ctx.req, ctx.identity?.v4)
+  const payload = payloadOf(call.req, call.identity?.v4)
   const options: PutObjectOptions = {
     ...objectHeadersOf(headers),
     ...encryptionOf(headers),
-    ...writeConditions(ctx),
-    ...digestOptions(ctx)
+    ...writeConditions(call),
+    ...digestOptions(call)
   }
   if (payload.length !== undefined) options.contentLength = payload.length
   if (payload.trailer !== undefined) {
     options.checksumAlgorithm = payload.trailer.algorithm
     options.trailingChecksums = payload.trailer.checksums
   }
-  continueIfAsked(ctx)
-  const result = await ctx.store.putObject(ctx.bucket, ctx.key, payload.body, options)
-  send(ctx, 200, {
+  continueIfAsked(call)
+  const result = await call.store.putObject(call.bucket, call.key, payload.body, options)
+  send(call, 200, {
     etag: result.etag,
     ...checksumHeaders(result.checksums, 'FULL_OBJECT'),
     ...encryptionHeaders(result)
@@ -41,8 +41,8 @@ export async function putObject (ctx: Ctx): Promise<void> {
 }
 
 /** Content-MD5 and x-amz-checksum-* of a write, and the algorithm the SDK asks us to compute. */
-export function digestOptions (ctx: Ctx): Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'checksumAlgorithm'> {
-  const { headers } = ctx.req
+export function digestOptions (call: Call): Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'checksumAlgorithm'> {
+  const { headers } = call.req
   const out: Pick<PutObjectOptions, 'contentMD5' | 'checksums' | 'checksumAlgorithm'> = {}
   const md5 = header(headers, 'content-md5')
   if (md5 !== undefined) out.contentMD5 = md5
@@ -55,22 +55,22 @@ export function digestOptions (ctx: Ctx): Pick<PutObjectOptions, 'contentMD5' | 
 }
 
 /** If-Match / If-None-Match on a write. */
-export function writeConditions (ctx: Ctx): { ifMatch?: string, ifNoneMatch?: string } {
+export function writeConditions (call: Call): { ifMatch?: string, ifNoneMatch?: string } {
   const out: { ifMatch?: string, ifNoneMatch?: string } = {}
-  const ifMatch = header(ctx.req.headers, 'if-match')
+  const ifMatch = header(call.req.headers, 'if-match')
   if (ifMatch !== undefined) out.ifMatch = ifMatch
-  const ifNoneMatch = header(ctx.req.headers, 'if-none-match')
+  const ifNoneMatch = header(call.req.headers, 'if-none-match')
   if (ifNoneMatch !== undefined) out.ifNoneMatch = ifNoneMatch
   return out
 }
 
 /** Tell a client waiting on `Expect: 100-continue` to send its body, now the request is authorised. */
-export function continueIfAsked (ctx: Ctx): void {
-  if (header(ctx.req.headers, 'expect')?.toLowerCase() === '100-continue' && !ctx.res.headersSent) ctx.res.writeContinue()
+export function continueIfAsked (call: Call): void {
+  if (header(call.req.headers, 'expect')?.toLowerCase() === '100-continue' && !call.res.headersSent) call.res.writeContinue()
 }
 
-function readConditions (ctx: Ctx, prefix = ''): ReadConditions {
-  const { headers } = ctx.req
+function readConditions (call: Call, prefix = ''): ReadConditions {
+  const { headers } = call.req
   const out: ReadConditions = {}
   const ifMatch = header(headers, `${prefix}if-match`)
   if (ifMatch !== undefined) out.ifMatch = ifMatch
@@ -90,13 +90,13 @@ function validDate (value: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date
 }
 
-function getOptions (ctx: Ctx): GetObjectOptions {
-  const options: GetObjectOptions = readConditions(ctx)
-  const range = header(ctx.req.headers, 'range')
+function getOptions (call: Call): GetObjectOptions {
+  const options: GetObjectOptions = readConditions(call)
+  const range = header(call.req.headers, 'range')
   if (range !== undefined) options.range = range
-  const customerKey = customerKeyOf(ctx.req.headers)
+  const customerKey = customerKeyOf(call.req.headers)
   if (customerKey !== undefined) options.customerKey = customerKey
-  const partNumber = ctx.target.query.get('partNumber')
+  const partNumber = call.target.query.get('partNumber')
   if (partNumber !== undefined) throw new S3Error('NotImplemented', 'GetObject by partNumber is not implemented.')
   return options
 }
@@ -105,62 +105,62 @@ function getOptions (ctx: Ctx): GetObjectOptions {
  * GetObject: stream the object (or one range of it) with its headers; 304 and 412 for conditions.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
  */
-export async function getObject (ctx: Ctx): Promise<void> {
-  const options = getOptions(ctx)
+export async function getObject (call: Call): Promise<void> {
+  const options = getOptions(call)
   let result
   try {
-    result = await ctx.store.getObject(ctx.bucket, ctx.key, options)
+    result = await call.store.getObject(call.bucket, call.key, options)
   } catch (err) {
-    if (notModified(ctx, err)) return
+    if (notModified(call, err)) return
     throw err
   }
   const { info, body, range } = result
-  const withChecksums = range === undefined && header(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
+  const withChecksums = range === undefined && header(call.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
   let headers: Record<string, string>
   try {
-    headers = objectHeaders(info, ctx.target.query, withChecksums)
+    headers = objectHeaders(info, call.target.query, withChecksums)
   } catch (err) {
     body.destroy()
     throw err
   }
   if (range === undefined) {
     headers['content-length'] = String(info.size)
-    await sendStream(ctx, 200, headers, body)
+    await sendStream(call, 200, headers, body)
     return
   }
   headers['content-length'] = String(range.end - range.start + 1)
   headers['content-range'] = `bytes ${range.start}-${range.end}/${info.size}`
-  await sendStream(ctx, 206, headers, body)
+  await sendStream(call, 206, headers, body)
 }
 
 /**
  * HeadObject: GetObject's headers without the body.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
  */
-export async function headObject (ctx: Ctx): Promise<void> {
-  const options = getOptions(ctx)
+export async function headObject (call: Call): Promise<void> {
+  const options = getOptions(call)
   if (options.range !== undefined) {
-    await getObject(ctx) // a ranged HEAD reports the range: the engine resolves it as for a read
+    await getObject(call) // a ranged HEAD reports the range: the engine resolves it as for a read
     return
   }
   let info
   try {
-    info = await ctx.store.headObject(ctx.bucket, ctx.key, options)
+    info = await call.store.headObject(call.bucket, call.key, options)
   } catch (err) {
-    if (notModified(ctx, err)) return
+    if (notModified(call, err)) return
     throw err
   }
-  const withChecksums = header(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
-  send(ctx, 200, { ...objectHeaders(info, ctx.target.query, withChecksums), 'content-length': String(info.size) })
+  const withChecksums = header(call.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
+  send(call, 200, { ...objectHeaders(info, call.target.query, withChecksums), 'content-length': String(info.size) })
 }
 
 /** A 304 answers a failed If-None-Match / If-Modified-Since, with the object's validators. */
-function notModified (ctx: Ctx, err: unknown): boolean {
+function notModified (call: Call, err: unknown): boolean {
   if (!isSpaceboxError(err, 'NotModified')) return false
   const headers: Record<string, string> = {}
   if (err.detail?.etag !== undefined) headers.etag = String(err.detail.etag)
   if (err.detail?.lastModified !== undefined) headers['last-modified'] = httpDate(new Date(Number(err.detail.lastModified)))
-  send(ctx, 304, headers)
+  send(call, 304, headers)
   return true
 }
 
@@ -168,9 +168,9 @@ function notModified (ctx: Ctx, err: unknown): boolean {
  * DeleteObject: 204 whether or not the key existed.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
  */
-export async function deleteObject (ctx: Ctx): Promise<void> {
-  await ctx.store.deleteObject(ctx.bucket, ctx.key)
-  send(ctx, 204, {})
+export async function deleteObject (call: Call): Promise<void> {
+  await call.store.deleteObject(call.bucket, call.key)
+  send(call, 204, {})
 }
 
 /**
@@ -178,26 +178,26 @@ export async function deleteObject (ctx: Ctx): Promise<void> {
  * current SDKs send only a CRC32.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
  */
-export async function deleteObjects (ctx: Ctx): Promise<void> {
-  const payload = payloadOf(ctx.req, ctx.identity?.v4)
+export async function deleteObjects (call: Call): Promise<void> {
+  const payload = payloadOf(call.req, call.identity?.v4)
   // 1000 keys of 1024 bytes are a megabyte before their XML: twice the usual cap.
   const bytes = await readSmall(payload.body, MAX_XML_BYTES * 2)
-  verifyIntegrity(ctx.req.headers, bytes, payload.trailer?.checksums(), true)
+  verifyIntegrity(call.req.headers, bytes, payload.trailer?.checksums(), true)
   const doc = parseXml(bytes.toString('utf8'), 'Delete', ['Object'])
   const objects = children(doc, 'Object')
   if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
   const keys = objects.map(o => text(o, 'Key'))
   const quiet = optionalText(doc, 'Quiet')?.trim().toLowerCase() === 'true'
-  const result = await ctx.store.deleteObjects(ctx.bucket, keys)
-  sendXml(ctx, 'DeleteResult', {
+  const result = await call.store.deleteObjects(call.bucket, keys)
+  sendXml(call, 'DeleteResult', {
     ...(quiet ? {} : { Deleted: result.deleted.map(Key => ({ Key })) }),
     Error: result.errors.map(e => ({ Key: e.key, Code: e.code, Message: e.message }))
   })
 }
 
 /** The bucket, key and version of `x-amz-copy-source` (URL-encoded, leading '/' optional). */
-export function copySourceOf (ctx: Ctx): { bucket: string, key: string } {
-  const raw = header(ctx.req.headers, 'x-amz-copy-source') ?? ''
+export function copySourceOf (call: Call): { bucket: string, key: string } {
+  const raw = header(call.req.headers, 'x-amz-copy-source') ?? ''
   const mark = raw.indexOf('?')
   const path = mark === -1 ? raw : raw.slice(0, mark)
   if (mark !== -1 && !/^versionId=null$/.test(raw.slice(mark + 1))) {
@@ -218,8 +218,8 @@ export function copySourceOf (ctx: Ctx): { bucket: string, key: string } {
 }
 
 /** x-amz-copy-source-if-* conditions. */
-export function sourceConditions (ctx: Ctx): Pick<CopyObjectOptions, 'sourceIfMatch' | 'sourceIfNoneMatch' | 'sourceIfModifiedSince' | 'sourceIfUnmodifiedSince'> {
-  const c = readConditions(ctx, 'x-amz-copy-source-')
+export function sourceConditions (call: Call): Pick<CopyObjectOptions, 'sourceIfMatch' | 'sourceIfNoneMatch' | 'sourceIfModifiedSince' | 'sourceIfUnmodifiedSince'> {
+  const c = readConditions(call, 'x-amz-copy-source-')
   const out: Pick<CopyObjectOptions, 'sourceIfMatch' | 'sourceIfNoneMatch' | 'sourceIfModifiedSince' | 'sourceIfUnmodifiedSince'> = {}
   if (c.ifMatch !== undefined) out.sourceIfMatch = c.ifMatch
   if (c.ifNoneMatch !== undefined) out.sourceIfNoneMatch = c.ifNoneMatch
@@ -232,10 +232,10 @@ export function sourceConditions (ctx: Ctx): Pick<CopyObjectOptions, 'sourceIfMa
  * CopyObject: server-side copy; metadata from the source (COPY) or from this request (REPLACE).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
  */
-export async function copyObject (ctx: Ctx): Promise<void> {
-  const { headers } = ctx.req
+export async function copyObject (call: Call): Promise<void> {
+  const { headers } = call.req
   assertOwnerOnlyAcl(headers)
-  const source = copySourceOf(ctx)
+  const source = copySourceOf(call)
   const directive = header(headers, 'x-amz-metadata-directive')?.toUpperCase() ?? 'COPY'
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive })
@@ -244,14 +244,14 @@ export async function copyObject (ctx: Ctx): Promise<void> {
     metadataDirective: directive,
     ...(directive === 'REPLACE' ? objectHeadersOf(headers) : {}),
     ...encryptionOf(headers),
-    ...writeConditions(ctx),
-    ...sourceConditions(ctx)
+    ...writeConditions(call),
+    ...sourceConditions(call)
   }
   const sourceKey = customerKeyOf(headers, 'x-amz-copy-source-')
   if (sourceKey !== undefined) options.sourceCustomerKey = sourceKey
-  const result = await ctx.store.copyObject(source.bucket, source.key, ctx.bucket, ctx.key, options)
+  const result = await call.store.copyObject(source.bucket, source.key, call.bucket, call.key, options)
   const checksums = Object.entries(result.checksums).filter(([, v]) => v !== undefined && !v.includes('-'))
-  sendXml(ctx, 'CopyObjectResult', {
+  sendXml(call, 'CopyObjectResult', {
     LastModified: result.lastModified.toISOString(),
     ETag: result.etag,
     ...Object.fromEntries(checksums.map(([alg, v]) => [`Checksum${alg}`, v])),
@@ -264,13 +264,13 @@ export async function copyObject (ctx: Ctx): Promise<void> {
  * listing: spacebox does not keep a completed object's part boundaries apart from its checksums).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
  */
-export async function getObjectAttributes (ctx: Ctx): Promise<void> {
-  const wanted = new Set((header(ctx.req.headers, 'x-amz-object-attributes') ?? '').split(',').map(s => s.trim()).filter(s => s !== ''))
+export async function getObjectAttributes (call: Call): Promise<void> {
+  const wanted = new Set((header(call.req.headers, 'x-amz-object-attributes') ?? '').split(',').map(s => s.trim()).filter(s => s !== ''))
   if (wanted.size === 0) throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes', ArgumentValue: '' })
-  const options: ReadConditions & { customerKey?: ReturnType<typeof customerKeyOf> & object } = readConditions(ctx)
-  const customerKey = customerKeyOf(ctx.req.headers)
+  const options: ReadConditions & { customerKey?: ReturnType<typeof customerKeyOf> & object } = readConditions(call)
+  const customerKey = customerKeyOf(call.req.headers)
   if (customerKey !== undefined) options.customerKey = customerKey
-  const info = await ctx.store.headObject(ctx.bucket, ctx.key, options)
+  const info = await call.store.headObject(call.bucket, call.key, options)
   const body: Record<string, unknown> = {}
   if (wanted.has('ETag')) body.ETag = info.etag.slice(1, -1)
   if (wanted.has('Checksum')) {
@@ -284,5 +284,5 @@ export async function getObjectAttributes (ctx: Ctx): Promise<void> {
   }
   if (wanted.has('StorageClass')) body.StorageClass = info.storageClass
   if (wanted.has('ObjectSize')) body.ObjectSize = String(info.size)
-  sendXml(ctx, 'GetObjectAttributesResponse', body, { 'last-modified': httpDate(info.lastModified) })
+  sendXml(call, 'GetObjectAttributesResponse', body, { 'last-modified': httpDate(info.lastModified) })
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Spacebox } from '../index.js'
 import { authenticate } from './auth.js'
-import { sendError, send, type Ctx, type Settings } from './context.js'
+import { sendError, send, type Call, type Settings } from './call.js'
 import { corsHeaders, preflight } from './cors.js'
 import { S3Error } from './errors.js'
 import { faultError } from './faults.js'
@@ -86,11 +86,11 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
     }
     // Handlers get the caller's view of the store, never the store: whatever a handler calls is
     // checked against the caller's grants.
-    let store: Ctx['store']
+    let store: Call['store']
     if (identity !== undefined) store = box.as(identity.accessKeyId, identity.generation)
     else if (isPublic && declared.publicRead === true) store = box.anonymous([target.bucket ?? ''])
     else throw new S3Error('AccessDenied', 'Access Denied')
-    const ctx: Ctx = {
+    const call: Call = {
       req,
       res,
       requestId,
@@ -103,7 +103,7 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
       key: target.key ?? '',
       truncate
     }
-    await declared.handler(ctx)
+    await declared.handler(call)
   } catch (err) {
     exchange.error = sendError({ req, res, requestId, target, extraHeaders, settings }, err)
   }

@@ -11,7 +11,7 @@ import { renderXml } from './xml.js'
 export type Store = Omit<ScopedSpacebox, 'accessKeyId'>
 
 /** One request on its way through the adapter. */
-export interface Ctx {
+export interface Call {
   req: IncomingMessage
   res: ServerResponse
   requestId: string
@@ -45,37 +45,37 @@ export interface Settings {
 }
 
 /** What a response needs of its request. */
-export type Reply = Pick<Ctx, 'req' | 'res' | 'extraHeaders'>
+export type Reply = Pick<Call, 'req' | 'res' | 'extraHeaders'>
 
 /** Send a response with an optional body; HEAD and 204/304 never carry one. */
-export function send (ctx: Reply, status: number, headers: Record<string, string>, body?: string | Buffer): void {
-  const { res } = ctx
-  const payload = body === undefined || ctx.req.method === 'HEAD' || status === 204 || status === 304 ? undefined : body
+export function send (call: Reply, status: number, headers: Record<string, string>, body?: string | Buffer): void {
+  const { res } = call
+  const payload = body === undefined || call.req.method === 'HEAD' || status === 204 || status === 304 ? undefined : body
   res.writeHead(status, {
-    ...ctx.extraHeaders,
+    ...call.extraHeaders,
     ...headers,
     ...(payload === undefined ? (headers['content-length'] === undefined && status !== 204 && status !== 304 ? { 'content-length': '0' } : {}) : { 'content-length': String(Buffer.byteLength(payload)) })
   })
   res.end(payload)
 }
 
-export function sendXml (ctx: Ctx, root: string, content: Record<string, unknown> | string, headers: Record<string, string> = {}): void {
-  send(ctx, 200, { 'content-type': 'application/xml', ...headers }, renderXml(root, content))
+export function sendXml (call: Call, root: string, content: Record<string, unknown> | string, headers: Record<string, string> = {}): void {
+  send(call, 200, { 'content-type': 'application/xml', ...headers }, renderXml(root, content))
 }
 
 /** Stream an object body out with backpressure; a client that goes away stops the read. */
-export async function sendStream (ctx: Ctx, status: number, headers: Record<string, string>, body: Readable): Promise<void> {
-  ctx.res.writeHead(status, { ...ctx.extraHeaders, ...headers })
-  if (ctx.req.method === 'HEAD') {
+export async function sendStream (call: Call, status: number, headers: Record<string, string>, body: Readable): Promise<void> {
+  call.res.writeHead(status, { ...call.extraHeaders, ...headers })
+  if (call.req.method === 'HEAD') {
     body.destroy()
-    ctx.res.end()
+    call.res.end()
     return
   }
-  if (ctx.truncate) {
-    await sendHalf(ctx, Number(headers['content-length'] ?? 0), body)
+  if (call.truncate) {
+    await sendHalf(call, Number(headers['content-length'] ?? 0), body)
     return
   }
-  await pipeBody(body, ctx.res)
+  await pipeBody(body, call.res)
 }
 
 /**
@@ -99,18 +99,18 @@ async function pipeBody (body: Readable, res: ServerResponse): Promise<void> {
 }
 
 /** A fault: half the promised bytes, then the connection drops. */
-async function sendHalf (ctx: Ctx, length: number, body: Readable): Promise<void> {
+async function sendHalf (call: Call, length: number, body: Readable): Promise<void> {
   let left = Math.floor(length / 2)
   for await (const piece of body) {
     const buf = piece as Buffer
     const part = buf.length >= left ? buf.subarray(0, left) : buf
     left -= part.length
     // Let the bytes reach the client before the connection drops.
-    await new Promise<void>(resolve => ctx.res.write(part, () => resolve()))
+    await new Promise<void>(resolve => call.res.write(part, () => resolve()))
     if (left === 0) break
   }
   body.destroy()
-  ctx.res.destroy()
+  call.res.destroy()
 }
 
 // Headers every response carries from the start (server.ts sets them before anything can fail).
@@ -121,37 +121,37 @@ const BASE_HEADERS: ReadonlySet<string> = new Set(['x-amz-request-id', 'x-amz-id
  * Never throws: a header Node refuses to send (a value no HTTP stack can carry) is dropped with
  * the others and the answer becomes a 500, logged through `settings.onError`.
  */
-export function sendError (ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'target' | 'extraHeaders' | 'settings'>, err: unknown): string {
-  const { res } = ctx
+export function sendError (call: Pick<Call, 'req' | 'res' | 'requestId' | 'target' | 'extraHeaders' | 'settings'>, err: unknown): string {
+  const { res } = call
   const error = toS3Error(err)
-  if (!(err instanceof S3Error) && error.code === 'InternalError') ctx.settings.onError(err, ctx.requestId)
+  if (!(err instanceof S3Error) && error.code === 'InternalError') call.settings.onError(err, call.requestId)
   if (res.headersSent) {
     res.destroy()
     return error.code
   }
   try {
-    writeError(ctx, error, { ...ctx.extraHeaders, ...error.headers })
+    writeError(call, error, { ...call.extraHeaders, ...error.headers })
     return error.code
   } catch (failure) {
-    ctx.settings.onError(failure, ctx.requestId)
+    call.settings.onError(failure, call.requestId)
   }
   const internal = toS3Error(undefined)
   try {
-    writeError(ctx, internal, {})
+    writeError(call, internal, {})
   } catch {
     res.destroy()
   }
   return internal.code
 }
 
-function writeError (ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'target'>, error: S3Error, extra: Record<string, string>): void {
-  const { req, res } = ctx
+function writeError (call: Pick<Call, 'req' | 'res' | 'requestId' | 'target'>, error: S3Error, extra: Record<string, string>): void {
+  const { req, res } = call
   // A failed writeHead leaves the headers it had set; a success response's are no error's either.
   for (const name of res.getHeaderNames()) {
     if (!BASE_HEADERS.has(name)) res.removeHeader(name)
   }
-  const resource = ctx.target.virtualHosted ? ctx.target.resource : ctx.target.rawPath
-  const body = renderXml('Error', { Code: error.code, Message: error.message, ...error.extras, Resource: resource, RequestId: ctx.requestId }, false)
+  const resource = call.target.virtualHosted ? call.target.resource : call.target.rawPath
+  const body = renderXml('Error', { Code: error.code, Message: error.message, ...error.extras, Resource: resource, RequestId: call.requestId }, false)
   const headers: Record<string, string> = { ...extra, 'content-type': 'application/xml' }
   // A body the client is still sending would otherwise be read to the end just to keep the connection.
   if (hasBody(req) && !req.readableEnded) headers.connection = 'close'

@@ -1,6 +1,6 @@
 import type { BucketEncryptionConfig } from '../../index.js'
 import { payloadOf, readSmall } from '../body.js'
-import { send, sendXml, type Ctx } from '../context.js'
+import { send, sendXml, type Call } from '../call.js'
 import { corsConfigurationXml, parseCorsConfiguration } from '../cors.js'
 import { S3Error } from '../errors.js'
 import { assertOwnerOnlyAcl } from '../headers.js'
@@ -12,8 +12,8 @@ import { children, malformedXml, MAX_XML_BYTES, optionalText, OWNER, parseXml, t
  * region or pages (max-buckets, continuation-token: the last name of the previous page).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
  */
-export async function listBuckets (ctx: Ctx): Promise<void> {
-  const q = ctx.target.query
+export async function listBuckets (call: Call): Promise<void> {
+  const q = call.target.query
   const prefix = q.get('prefix')
   const region = q.get('bucket-region')
   const after = q.get('continuation-token')
@@ -21,11 +21,11 @@ export async function listBuckets (ctx: Ctx): Promise<void> {
   if (max !== undefined && (!/^\d{1,5}$/.test(max) || Number(max) < 1 || Number(max) > 10000)) {
     throw new S3Error('InvalidArgument', 'Argument max-buckets must be an integer between 1 and 10000', { ArgumentName: 'max-buckets', ArgumentValue: max })
   }
-  const matching = (await ctx.store.listBuckets()).filter(b =>
+  const matching = (await call.store.listBuckets()).filter(b =>
     (prefix === undefined || b.name.startsWith(prefix)) && (region === undefined || b.region === region) && (after === undefined || b.name > after))
   const page = max === undefined ? matching : matching.slice(0, Number(max))
   const last = page.length < matching.length ? page.at(-1) : undefined
-  sendXml(ctx, 'ListAllMyBucketsResult', {
+  sendXml(call, 'ListAllMyBucketsResult', {
     Owner: OWNER,
     Buckets: { Bucket: page.map(b => ({ Name: b.name, CreationDate: b.created.toISOString(), BucketRegion: b.region })) },
     ...(last === undefined ? {} : { ContinuationToken: last.name }),
@@ -34,10 +34,10 @@ export async function listBuckets (ctx: Ctx): Promise<void> {
 }
 
 /** A small XML body of a bucket request, read whole and checked against its digests. */
-async function configBody (ctx: Ctx, required: boolean): Promise<string> {
-  const payload = payloadOf(ctx.req, ctx.identity?.v4)
+async function configBody (call: Call, required: boolean): Promise<string> {
+  const payload = payloadOf(call.req, call.identity?.v4)
   const bytes = await readSmall(payload.body, MAX_XML_BYTES)
-  verifyIntegrity(ctx.req.headers, bytes, payload.trailer?.checksums(), required)
+  verifyIntegrity(call.req.headers, bytes, payload.trailer?.checksums(), required)
   return bytes.toString('utf8')
 }
 
@@ -45,62 +45,62 @@ async function configBody (ctx: Ctx, required: boolean): Promise<string> {
  * CreateBucket, in the region of its LocationConstraint (the server's when absent).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
  */
-export async function createBucket (ctx: Ctx): Promise<void> {
-  assertOwnerOnlyAcl(ctx.req.headers)
-  const body = await configBody(ctx, false)
+export async function createBucket (call: Call): Promise<void> {
+  assertOwnerOnlyAcl(call.req.headers)
+  const body = await configBody(call, false)
   let region: string | undefined
   if (body.trim() !== '') {
     const doc = parseXml(body, 'CreateBucketConfiguration', [])
     const constraint = optionalText(doc, 'LocationConstraint')?.trim()
     if (constraint !== undefined && constraint !== '') region = constraint === 'EU' ? 'eu-west-1' : constraint
   }
-  region ??= ctx.settings.region
-  await ctx.store.createBucket(ctx.bucket, region === undefined ? {} : { region })
-  send(ctx, 200, { location: `/${ctx.bucket}` })
+  region ??= call.settings.region
+  await call.store.createBucket(call.bucket, region === undefined ? {} : { region })
+  send(call, 200, { location: `/${call.bucket}` })
 }
 
 /**
  * HeadBucket: 200 with the bucket's region, or a body-less 404/403.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
  */
-export async function headBucket (ctx: Ctx): Promise<void> {
-  const info = await ctx.store.headBucket(ctx.bucket)
-  send(ctx, 200, { 'x-amz-bucket-region': info.region })
+export async function headBucket (call: Call): Promise<void> {
+  const info = await call.store.headBucket(call.bucket)
+  send(call, 200, { 'x-amz-bucket-region': info.region })
 }
 
 /**
  * DeleteBucket: only an empty bucket.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html
  */
-export async function deleteBucket (ctx: Ctx): Promise<void> {
-  await ctx.store.deleteBucket(ctx.bucket)
-  send(ctx, 204, {})
+export async function deleteBucket (call: Call): Promise<void> {
+  await call.store.deleteBucket(call.bucket)
+  send(call, 204, {})
 }
 
 /**
  * GetBucketLocation: us-east-1 is the empty constraint, as S3 answers.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html
  */
-export async function getBucketLocation (ctx: Ctx): Promise<void> {
-  const info = await ctx.store.headBucket(ctx.bucket)
-  sendXml(ctx, 'LocationConstraint', info.region === 'us-east-1' ? '' : info.region)
+export async function getBucketLocation (call: Call): Promise<void> {
+  const info = await call.store.headBucket(call.bucket)
+  sendXml(call, 'LocationConstraint', info.region === 'us-east-1' ? '' : info.region)
 }
 
 /**
  * GetBucketVersioning: spacebox does not version objects, so versioning has never been enabled.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html
  */
-export async function getBucketVersioning (ctx: Ctx): Promise<void> {
-  await ctx.store.headBucket(ctx.bucket)
-  sendXml(ctx, 'VersioningConfiguration', {})
+export async function getBucketVersioning (call: Call): Promise<void> {
+  await call.store.headBucket(call.bucket)
+  sendXml(call, 'VersioningConfiguration', {})
 }
 
 /**
  * PutBucketEncryption: the default encryption of new objects.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketEncryption.html
  */
-export async function putBucketEncryption (ctx: Ctx): Promise<void> {
-  const doc = parseXml(await configBody(ctx, false), 'ServerSideEncryptionConfiguration', ['Rule'])
+export async function putBucketEncryption (call: Call): Promise<void> {
+  const doc = parseXml(await configBody(call, false), 'ServerSideEncryptionConfiguration', ['Rule'])
   const rules = children(doc, 'Rule')
   if (rules.length !== 1) throw malformedXml()
   const rule = rules[0] as Record<string, unknown>
@@ -116,17 +116,17 @@ export async function putBucketEncryption (ctx: Ctx): Promise<void> {
   if (masterKeyId !== undefined && masterKeyId !== '') config.masterKeyId = masterKeyId
   const bucketKey = optionalText(rule, 'BucketKeyEnabled')?.trim()
   if (bucketKey !== undefined) config.bucketKeyEnabled = bucketKey === 'true'
-  await ctx.store.putBucketEncryption(ctx.bucket, config)
-  send(ctx, 200, {})
+  await call.store.putBucketEncryption(call.bucket, config)
+  send(call, 200, {})
 }
 
 /**
  * GetBucketEncryption.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketEncryption.html
  */
-export async function getBucketEncryption (ctx: Ctx): Promise<void> {
-  const config = await ctx.store.getBucketEncryption(ctx.bucket)
-  sendXml(ctx, 'ServerSideEncryptionConfiguration', {
+export async function getBucketEncryption (call: Call): Promise<void> {
+  const config = await call.store.getBucketEncryption(call.bucket)
+  sendXml(call, 'ServerSideEncryptionConfiguration', {
     Rule: {
       ApplyServerSideEncryptionByDefault: {
         SSEAlgorithm: config.algorithm,
@@ -141,35 +141,35 @@ export async function getBucketEncryption (ctx: Ctx): Promise<void> {
  * DeleteBucketEncryption.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketEncryption.html
  */
-export async function deleteBucketEncryption (ctx: Ctx): Promise<void> {
-  await ctx.store.deleteBucketEncryption(ctx.bucket)
-  send(ctx, 204, {})
+export async function deleteBucketEncryption (call: Call): Promise<void> {
+  await call.store.deleteBucketEncryption(call.bucket)
+  send(call, 204, {})
 }
 
 /**
  * PutBucketCors: the rules browsers are held to (Content-MD5 or a checksum required, as S3).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
  */
-export async function putBucketCors (ctx: Ctx): Promise<void> {
-  const rules = parseCorsConfiguration(await configBody(ctx, true))
-  await ctx.store.putBucketCors(ctx.bucket, rules)
-  send(ctx, 200, {})
+export async function putBucketCors (call: Call): Promise<void> {
+  const rules = parseCorsConfiguration(await configBody(call, true))
+  await call.store.putBucketCors(call.bucket, rules)
+  send(call, 200, {})
 }
 
 /**
  * GetBucketCors.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketCors.html
  */
-export async function getBucketCors (ctx: Ctx): Promise<void> {
-  const rules = await ctx.store.getBucketCors(ctx.bucket)
-  send(ctx, 200, { 'content-type': 'application/xml' }, corsConfigurationXml(rules))
+export async function getBucketCors (call: Call): Promise<void> {
+  const rules = await call.store.getBucketCors(call.bucket)
+  send(call, 200, { 'content-type': 'application/xml' }, corsConfigurationXml(rules))
 }
 
 /**
  * DeleteBucketCors.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketCors.html
  */
-export async function deleteBucketCors (ctx: Ctx): Promise<void> {
-  await ctx.store.deleteBucketCors(ctx.bucket)
-  send(ctx, 204, {})
+export async function deleteBucketCors (call: Call): Promise<void> {
+  await call.store.deleteBucketCors(call.bucket)
+  send(call, 204, {})
 }

@@ -1,5 +1,5 @@
 import type { ListObjectsOptions, ListObjectsV2Options, ObjectSummary } from '../../index.js'
-import { sendXml, type Ctx } from '../context.js'
+import { sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
 import { OWNER } from '../xml.js'
 
@@ -7,8 +7,8 @@ import { OWNER } from '../xml.js'
  * With `encoding-type=url`, names are sent URL-encoded, space as %20 and '+' as %2B: clients
  * decode with form decoding. Keys with control characters can only be listed this way.
  */
-export function nameEncoder (ctx: Ctx): (s: string) => string {
-  const type = ctx.target.query.get('encoding-type')
+export function nameEncoder (call: Call): (s: string) => string {
+  const type = call.target.query.get('encoding-type')
   if (type === undefined) return s => s
   if (type.toLowerCase() !== 'url') {
     throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: type })
@@ -17,8 +17,8 @@ export function nameEncoder (ctx: Ctx): (s: string) => string {
 }
 
 /** max-keys / max-uploads / max-parts: an integer ≥ 0, capped by the engine at 1000. */
-export function maxOf (ctx: Ctx, name: string): number | undefined {
-  const value = ctx.target.query.get(name)
+export function maxOf (call: Call, name: string): number | undefined {
+  const value = call.target.query.get(name)
   if (value === undefined) return undefined
   if (!/^\d{1,10}$/.test(value)) {
     throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: value })
@@ -38,37 +38,37 @@ function contents (items: ObjectSummary[], encode: (s: string) => string, withOw
 }
 
 /** The prefix and delimiter every listing takes; an empty delimiter is none. */
-export function prefixAndDelimiter (ctx: Ctx): { prefix?: string, delimiter?: string } {
+export function prefixAndDelimiter (call: Call): { prefix?: string, delimiter?: string } {
   const out: { prefix?: string, delimiter?: string } = {}
-  const prefix = given(ctx, 'prefix')
+  const prefix = given(call, 'prefix')
   if (prefix !== undefined) out.prefix = prefix
-  const delimiter = given(ctx, 'delimiter')
+  const delimiter = given(call, 'delimiter')
   if (delimiter !== undefined && delimiter !== '') out.delimiter = delimiter
   return out
 }
 
-function given (ctx: Ctx, name: string): string | undefined {
-  return ctx.target.query.get(name)
+function given (call: Call, name: string): string | undefined {
+  return call.target.query.get(name)
 }
 
 /**
  * ListObjectsV2: one page in UTF-8 byte order, with common prefixes and a continuation token.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
  */
-export async function listObjectsV2 (ctx: Ctx): Promise<void> {
-  const encode = nameEncoder(ctx)
-  const options: ListObjectsV2Options = prefixAndDelimiter(ctx)
-  const startAfter = given(ctx, 'start-after')
+export async function listObjectsV2 (call: Call): Promise<void> {
+  const encode = nameEncoder(call)
+  const options: ListObjectsV2Options = prefixAndDelimiter(call)
+  const startAfter = given(call, 'start-after')
   if (startAfter !== undefined) options.startAfter = startAfter
-  const token = given(ctx, 'continuation-token')
+  const token = given(call, 'continuation-token')
   if (token !== undefined) options.continuationToken = token
-  const maxKeys = maxOf(ctx, 'max-keys')
+  const maxKeys = maxOf(call, 'max-keys')
   if (maxKeys !== undefined) options.maxKeys = maxKeys
-  const fetchOwner = given(ctx, 'fetch-owner') === 'true'
+  const fetchOwner = given(call, 'fetch-owner') === 'true'
   if (fetchOwner) options.fetchOwner = true
-  const page = await ctx.store.listObjectsV2(ctx.bucket, options)
-  sendXml(ctx, 'ListBucketResult', {
-    Name: ctx.bucket,
+  const page = await call.store.listObjectsV2(call.bucket, options)
+  sendXml(call, 'ListBucketResult', {
+    Name: call.bucket,
     Prefix: encode(page.prefix),
     ...(page.delimiter === undefined ? {} : { Delimiter: encode(page.delimiter) }),
     MaxKeys: String(page.maxKeys),
@@ -77,7 +77,7 @@ export async function listObjectsV2 (ctx: Ctx): Promise<void> {
     ...(token === undefined ? {} : { ContinuationToken: token }),
     ...(page.nextContinuationToken === undefined ? {} : { NextContinuationToken: page.nextContinuationToken }),
     ...(startAfter === undefined ? {} : { StartAfter: encode(startAfter) }),
-    ...(given(ctx, 'encoding-type') === undefined ? {} : { EncodingType: 'url' }),
+    ...(given(call, 'encoding-type') === undefined ? {} : { EncodingType: 'url' }),
     Contents: contents(page.contents, encode, fetchOwner),
     CommonPrefixes: page.commonPrefixes.map(p => ({ Prefix: encode(p) }))
   })
@@ -87,23 +87,23 @@ export async function listObjectsV2 (ctx: Ctx): Promise<void> {
  * ListObjects (v1): pages by marker; NextMarker only with a delimiter, as S3.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html
  */
-export async function listObjects (ctx: Ctx): Promise<void> {
-  const encode = nameEncoder(ctx)
-  const options: ListObjectsOptions = prefixAndDelimiter(ctx)
-  const marker = given(ctx, 'marker')
+export async function listObjects (call: Call): Promise<void> {
+  const encode = nameEncoder(call)
+  const options: ListObjectsOptions = prefixAndDelimiter(call)
+  const marker = given(call, 'marker')
   if (marker !== undefined) options.marker = marker
-  const maxKeys = maxOf(ctx, 'max-keys')
+  const maxKeys = maxOf(call, 'max-keys')
   if (maxKeys !== undefined) options.maxKeys = maxKeys
-  const page = await ctx.store.listObjects(ctx.bucket, options)
-  sendXml(ctx, 'ListBucketResult', {
-    Name: ctx.bucket,
+  const page = await call.store.listObjects(call.bucket, options)
+  sendXml(call, 'ListBucketResult', {
+    Name: call.bucket,
     Prefix: encode(page.prefix),
     Marker: encode(page.marker),
     ...(page.nextMarker === undefined ? {} : { NextMarker: encode(page.nextMarker) }),
     MaxKeys: String(page.maxKeys),
     ...(page.delimiter === undefined ? {} : { Delimiter: encode(page.delimiter) }),
     IsTruncated: String(page.isTruncated),
-    ...(given(ctx, 'encoding-type') === undefined ? {} : { EncodingType: 'url' }),
+    ...(given(call, 'encoding-type') === undefined ? {} : { EncodingType: 'url' }),
     Contents: contents(page.contents, encode, true),
     CommonPrefixes: page.commonPrefixes.map(p => ({ Prefix: encode(p) }))
   })

@@ -1,7 +1,7 @@
 import type { Checksums, CompletedPart, CreateMultipartUploadOptions, ListMultipartUploadsOptions, UploadPartCopyOptions, UploadPartOptions } from '../../index.js'
 import { CHECKSUM_ALGORITHMS } from '../../index.js'
 import { payloadOf, readSmall } from '../body.js'
-import { send, sendXml, type Ctx } from '../context.js'
+import { send, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
 import { assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, objectHeadersOf } from '../headers.js'
 import { header } from '../request.js'
@@ -9,12 +9,12 @@ import { children, MAX_XML_BYTES, optionalText, OWNER, parseXml, text } from '..
 import { continueIfAsked, copySourceOf, digestOptions, sourceConditions, writeConditions } from './objects.js'
 import { maxOf, nameEncoder, prefixAndDelimiter } from './listing.js'
 
-function uploadIdOf (ctx: Ctx): string {
-  return ctx.target.query.get('uploadId') ?? ''
+function uploadIdOf (call: Call): string {
+  return call.target.query.get('uploadId') ?? ''
 }
 
-function partNumberOf (ctx: Ctx): number {
-  const raw = ctx.target.query.get('partNumber') ?? ''
+function partNumberOf (call: Call): number {
+  const raw = call.target.query.get('partNumber') ?? ''
   if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 10000) {
     throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw })
   }
@@ -32,8 +32,8 @@ function checksumElements (checksums: Checksums): Record<string, string> {
  * CreateMultipartUpload: the object's headers, encryption and checksum algorithm are fixed here.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
  */
-export async function createMultipartUpload (ctx: Ctx): Promise<void> {
-  const { headers } = ctx.req
+export async function createMultipartUpload (call: Call): Promise<void> {
+  const { headers } = call.req
   assertOwnerOnlyAcl(headers)
   const options: CreateMultipartUploadOptions = { ...objectHeadersOf(headers), ...encryptionOf(headers) }
   const algorithm = checksumAlgorithmOf(header(headers, 'x-amz-checksum-algorithm'))
@@ -43,49 +43,49 @@ export async function createMultipartUpload (ctx: Ctx): Promise<void> {
     if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.')
     options.checksumType = type
   }
-  const upload = await ctx.store.createMultipartUpload(ctx.bucket, ctx.key, options)
+  const upload = await call.store.createMultipartUpload(call.bucket, call.key, options)
   const responseHeaders = encryptionHeaders(upload)
   if (upload.checksumAlgorithm !== undefined) responseHeaders['x-amz-checksum-algorithm'] = upload.checksumAlgorithm
   if (upload.checksumType !== undefined) responseHeaders['x-amz-checksum-type'] = upload.checksumType
-  sendXml(ctx, 'InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: upload.uploadId }, responseHeaders)
+  sendXml(call, 'InitiateMultipartUploadResult', { Bucket: call.bucket, Key: call.key, UploadId: upload.uploadId }, responseHeaders)
 }
 
 /**
  * UploadPart: one part's bytes, checked like a PutObject body.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
  */
-export async function uploadPart (ctx: Ctx): Promise<void> {
-  const partNumber = partNumberOf(ctx)
-  const payload = payloadOf(ctx.req, ctx.identity?.v4)
-  const options: UploadPartOptions = digestOptions(ctx)
+export async function uploadPart (call: Call): Promise<void> {
+  const partNumber = partNumberOf(call)
+  const payload = payloadOf(call.req, call.identity?.v4)
+  const options: UploadPartOptions = digestOptions(call)
   if (payload.length !== undefined) options.contentLength = payload.length
   if (payload.trailer !== undefined) {
     options.checksumAlgorithm = payload.trailer.algorithm
     options.trailingChecksums = payload.trailer.checksums
   }
-  const customerKey = customerKeyOf(ctx.req.headers)
+  const customerKey = customerKeyOf(call.req.headers)
   if (customerKey !== undefined) options.customerKey = customerKey
-  continueIfAsked(ctx)
-  const result = await ctx.store.uploadPart(ctx.bucket, ctx.key, uploadIdOf(ctx), partNumber, payload.body, options)
-  send(ctx, 200, { etag: result.etag, ...checksumHeaders(result.checksums) })
+  continueIfAsked(call)
+  const result = await call.store.uploadPart(call.bucket, call.key, uploadIdOf(call), partNumber, payload.body, options)
+  send(call, 200, { etag: result.etag, ...checksumHeaders(result.checksums) })
 }
 
 /**
  * UploadPartCopy: a part made of (a range of) an existing object.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
  */
-export async function uploadPartCopy (ctx: Ctx): Promise<void> {
-  const partNumber = partNumberOf(ctx)
-  const source = copySourceOf(ctx)
-  const options: UploadPartCopyOptions = sourceConditions(ctx)
-  const range = header(ctx.req.headers, 'x-amz-copy-source-range')
+export async function uploadPartCopy (call: Call): Promise<void> {
+  const partNumber = partNumberOf(call)
+  const source = copySourceOf(call)
+  const options: UploadPartCopyOptions = sourceConditions(call)
+  const range = header(call.req.headers, 'x-amz-copy-source-range')
   if (range !== undefined) options.range = range
-  const customerKey = customerKeyOf(ctx.req.headers)
+  const customerKey = customerKeyOf(call.req.headers)
   if (customerKey !== undefined) options.customerKey = customerKey
-  const sourceKey = customerKeyOf(ctx.req.headers, 'x-amz-copy-source-')
+  const sourceKey = customerKeyOf(call.req.headers, 'x-amz-copy-source-')
   if (sourceKey !== undefined) options.sourceCustomerKey = sourceKey
-  const result = await ctx.store.uploadPartCopy(ctx.bucket, ctx.key, uploadIdOf(ctx), partNumber, source.bucket, source.key, options)
-  sendXml(ctx, 'CopyPartResult', { LastModified: result.lastModified.toISOString(), ETag: result.etag, ...checksumElements(result.checksums) })
+  const result = await call.store.uploadPartCopy(call.bucket, call.key, uploadIdOf(call), partNumber, source.bucket, source.key, options)
+  sendXml(call, 'CopyPartResult', { LastModified: result.lastModified.toISOString(), ETag: result.etag, ...checksumElements(result.checksums) })
 }
 
 /** The parts listed in a CompleteMultipartUpload body, with any per-part checksums. */
@@ -111,20 +111,20 @@ function completedParts (xml: string): CompletedPart[] {
  * CompleteMultipartUpload: the listed parts become the object, without copying a byte.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
  */
-export async function completeMultipartUpload (ctx: Ctx): Promise<void> {
-  const payload = payloadOf(ctx.req, ctx.identity?.v4)
+export async function completeMultipartUpload (call: Call): Promise<void> {
+  const payload = payloadOf(call.req, call.identity?.v4)
   const xml = (await readSmall(payload.body, MAX_XML_BYTES * 2)).toString('utf8')
   if (xml.trim() === '') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
   const parts = completedParts(xml)
-  const result = await ctx.store.completeMultipartUpload(ctx.bucket, ctx.key, uploadIdOf(ctx), parts, writeConditions(ctx))
-  const host = ctx.req.headers.host ?? 'localhost'
+  const result = await call.store.completeMultipartUpload(call.bucket, call.key, uploadIdOf(call), parts, writeConditions(call))
+  const host = call.req.headers.host ?? 'localhost'
   // The object's URL in the addressing style the client used: the bucket is in the Host already
   // when it came from there.
-  const path = `${ctx.target.virtualHosted ? '' : `${ctx.bucket}/`}${encodeURIComponent(ctx.key).replaceAll('%2F', '/')}`
-  sendXml(ctx, 'CompleteMultipartUploadResult', {
+  const path = `${call.target.virtualHosted ? '' : `${call.bucket}/`}${encodeURIComponent(call.key).replaceAll('%2F', '/')}`
+  sendXml(call, 'CompleteMultipartUploadResult', {
     Location: `http://${host}/${path}`,
-    Bucket: ctx.bucket,
-    Key: ctx.key,
+    Bucket: call.bucket,
+    Key: call.key,
     ETag: result.etag,
     ...checksumElements(result.checksums),
     ...(result.checksumType !== undefined && Object.keys(result.checksums).length > 0 ? { ChecksumType: result.checksumType } : {})
@@ -135,26 +135,26 @@ export async function completeMultipartUpload (ctx: Ctx): Promise<void> {
  * AbortMultipartUpload: the upload and its parts are gone.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html
  */
-export async function abortMultipartUpload (ctx: Ctx): Promise<void> {
-  await ctx.store.abortMultipartUpload(ctx.bucket, ctx.key, uploadIdOf(ctx))
-  send(ctx, 204, {})
+export async function abortMultipartUpload (call: Call): Promise<void> {
+  await call.store.abortMultipartUpload(call.bucket, call.key, uploadIdOf(call))
+  send(call, 204, {})
 }
 
 /**
  * ListParts: the parts uploaded so far, by part number.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
  */
-export async function listParts (ctx: Ctx): Promise<void> {
-  const marker = ctx.target.query.get('part-number-marker')
+export async function listParts (call: Call): Promise<void> {
+  const marker = call.target.query.get('part-number-marker')
   if (marker !== undefined && !/^\d{1,5}$/.test(marker)) {
     throw new S3Error('InvalidArgument', 'Provided part-number-marker not an integer or within integer range', { ArgumentName: 'part-number-marker', ArgumentValue: marker })
   }
-  const maxParts = maxOf(ctx, 'max-parts')
-  const page = await ctx.store.listParts(ctx.bucket, ctx.key, uploadIdOf(ctx), {
+  const maxParts = maxOf(call, 'max-parts')
+  const page = await call.store.listParts(call.bucket, call.key, uploadIdOf(call), {
     ...(marker === undefined ? {} : { partNumberMarker: Number(marker) }),
     ...(maxParts === undefined ? {} : { maxParts })
   })
-  sendXml(ctx, 'ListPartsResult', {
+  sendXml(call, 'ListPartsResult', {
     Bucket: page.bucket,
     Key: page.key,
     UploadId: page.uploadId,
@@ -181,18 +181,18 @@ export async function listParts (ctx: Ctx): Promise<void> {
  * ListMultipartUploads: uploads in progress, by key then initiation.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
  */
-export async function listMultipartUploads (ctx: Ctx): Promise<void> {
-  const q = ctx.target.query
-  const encode = nameEncoder(ctx)
-  const options: ListMultipartUploadsOptions = prefixAndDelimiter(ctx)
+export async function listMultipartUploads (call: Call): Promise<void> {
+  const q = call.target.query
+  const encode = nameEncoder(call)
+  const options: ListMultipartUploadsOptions = prefixAndDelimiter(call)
   const keyMarker = q.get('key-marker')
   if (keyMarker !== undefined) options.keyMarker = keyMarker
   const uploadIdMarker = q.get('upload-id-marker')
   if (uploadIdMarker !== undefined) options.uploadIdMarker = uploadIdMarker
-  const maxUploads = maxOf(ctx, 'max-uploads')
+  const maxUploads = maxOf(call, 'max-uploads')
   if (maxUploads !== undefined) options.maxUploads = maxUploads
-  const page = await ctx.store.listMultipartUploads(ctx.bucket, options)
-  sendXml(ctx, 'ListMultipartUploadsResult', {
+  const page = await call.store.listMultipartUploads(call.bucket, options)
+  sendXml(call, 'ListMultipartUploadsResult', {
     Bucket: page.bucket,
     KeyMarker: encode(page.keyMarker),
     UploadIdMarker: page.uploadIdMarker,
