@@ -271,7 +271,9 @@ t.test('a key revoked while its upload streams in cannot finish it: nothing is s
       const key = await s.keyed([{ bucket: 'bkt', permission: 'readwrite' }])
       const put = await revokedMidway(s, key, 'PUT', `/bkt/put-${slug(label)}`, body, async () => await revoke(key.accessKeyId))
       t.equal(put.status, 403, `PutObject: ${put.code}`)
-      t.match(put.code, /^(AccessDenied|InvalidAccessKeyId)$/)
+      // The revoke lands after the request was authorised (150 ms after its head), so the commit
+      // refuses it; on a machine too loaded for that the request is refused at once, as it should be.
+      t.match(put.code, /^(AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch)$/)
       await t.rejects(s.box.headObject('bkt', `put-${slug(label)}`), { code: 'NoSuchKey' }, 'no object')
     })
   }
@@ -296,17 +298,29 @@ t.test('a key revoked while its upload streams in cannot finish it: nothing is s
     }
   })
 
-  t.test('the engine\'s scoped view checks at commit too', async t => {
+  t.test('the engine\'s scoped view checks at commit too, for each way a key can be revoked', async t => {
+    const codes: Record<string, string> = {
+      regenerated: 'AccessDenied', deleted: 'InvalidAccessKeyId', disabled: 'InvalidAccessKeyId', 'narrowed to read': 'AccessDenied', 'moved to another prefix': 'AccessDenied'
+    }
+    for (const [label, revoke] of revocations) {
+      const key = await s.keyed([{ bucket: 'bkt', permission: 'readwrite' }])
+      const view = s.box.withCredentials(key)
+      async function * body (): AsyncGenerator<Uint8Array> {
+        yield Buffer.alloc(1024, 1)
+        await revoke(key.accessKeyId)
+        yield Buffer.alloc(1024, 2)
+      }
+      await t.rejects(view.putObject('bkt', `engine-${slug(label)}`, body()), { code: codes[label] }, `${label}: refused at commit`)
+      await t.rejects(s.box.headObject('bkt', `engine-${slug(label)}`), { code: 'NoSuchKey' }, `${label}: nothing stored`)
+    }
     const key = await s.keyed([{ bucket: 'bkt', permission: 'readwrite' }])
-    const scoped = s.box.as(key.accessKeyId)
-    async function * slow (): AsyncGenerator<Uint8Array> {
+    const before = s.box.keys.usage(key.accessKeyId).denied
+    async function * narrowing (): AsyncGenerator<Uint8Array> {
       yield Buffer.alloc(1024, 1)
       await s.box.keys.update(key.accessKeyId, { grants: [{ bucket: 'bkt', permission: 'read' }] })
-      yield Buffer.alloc(1024, 2)
     }
-    await t.rejects(scoped.putObject('bkt', 'engine', slow()), { code: 'AccessDenied' })
-    await t.rejects(s.box.headObject('bkt', 'engine'), { code: 'NoSuchKey' })
-    t.equal(s.box.keys.usage(key.accessKeyId).denied, 1, 'counted as a refusal')
+    await t.rejects(s.box.as(key.accessKeyId).putObject('bkt', 'engine', narrowing()), { code: 'AccessDenied' })
+    t.equal(s.box.keys.usage(key.accessKeyId).denied, before + 1, 'counted as a refusal')
   })
 
   t.test('a key that keeps its grants finishes its upload', async t => {
