@@ -5,7 +5,8 @@ import { assertWriteConditions, checkWriteConditions } from './conditions.js'
 import { checksumPlan, encryptionInfo, objectFields } from './fields.js'
 import { encryptionFor } from '../crypto/encryption.js'
 import { readHead } from './heads.js'
-import { commitReceived, receive } from './receive.js'
+import { receive } from './receive.js'
+import { commitReceived } from './commit.js'
 
 /**
  * Stream a body in, hashing as it goes, then switch the object's record to it in one batch.

@@ -1,10 +1,6 @@
 import { SpaceboxError } from '../errors.js'
 import type { Context } from '../context.js'
-import type { Body, PutObjectOptions, WriteConditions } from '../types.js'
-import type { Buckets } from '../buckets.js'
-import type { BucketState } from '../bucket-state.js'
-import type { ObjectEncryption, ObjectHead } from '../schema/records.js'
-import { commitHead } from './heads.js'
+import type { Body, PutObjectOptions } from '../types.js'
 import { bodyPieces } from '../internal/body.js'
 import { Digests, type ChecksumAlgorithm, type Checksums } from '../internal/checksums.js'
 import { checksumPlan, verifyDigests } from './fields.js'
@@ -60,30 +56,4 @@ export async function receive (ctx: Context, body: Body, checks: BodyChecks, alg
     await discard()
     throw err
   }
-}
-
-/**
- * Make a received body the object at `key`: its record (ETag, size, checksums, the given headers
- * and encryption) is committed, or on failure the received bytes are removed. Returns the record.
- */
-export async function commitReceived (ctx: Context, buckets: Buckets, bucket: BucketState, key: string, received: Received,
-  fields: Pick<ObjectHead, 'contentType' | 'headers' | 'metadata'>, enc: ObjectEncryption | undefined, conditions: WriteConditions): Promise<ObjectHead> {
-  const { written } = received
-  const head: ObjectHead = {
-    v: 1,
-    etag: received.md5.toString('hex'),
-    size: written.size,
-    modified: ctx.now(),
-    ...fields,
-    checksums: received.checksums,
-    ...(written.segment === undefined ? {} : { segments: [written.segment] }),
-    ...(enc === undefined ? {} : { enc })
-  }
-  try {
-    await commitHead(ctx, buckets, bucket, key, head, written.inline, conditions)
-  } catch (err) {
-    await received.discard()
-    throw err
-  }
-  return head
 }
