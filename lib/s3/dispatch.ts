@@ -42,8 +42,8 @@ export interface Exchange {
 }
 
 /**
- * Serve one S3 request: address, authenticate, route, then one engine call through the key's
- * scoped view, rendered as S3 renders it. Every failure becomes S3's error response.
+ * Serve one S3 request: address, authenticate, route, then one engine call through the caller's
+ * view of the store, rendered as S3 renders it. Every failure becomes S3's error response.
  */
 export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Exchange> {
   const exchange = describe(req)
