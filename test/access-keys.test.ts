@@ -376,7 +376,14 @@ t.test('one clock: dates, key expiry and usage times follow the store\'s clock o
   t.equal(box.keys.get(key.accessKeyId).createdAt.getTime(), now)
   await box.as(key.accessKeyId).headObject('clocked', 'k')
   t.equal(box.keys.usage(key.accessKeyId).lastUsed?.getTime(), now, 'usage is dated by the clock')
-  now += 60_000
+  const limited = await box.keys.create({ name: 'slow', grants: [{ bucket: 'clocked', permission: 'read' }], rateLimit: 1 })
+  const view = box.as(limited.accessKeyId)
+  await view.headObject('clocked', 'k')
+  await t.rejects(view.headObject('clocked', 'k'), { code: 'SlowDown' }, 'one request a second, and the clock has not moved')
+  now += 1000
+  await view.headObject('clocked', 'k')
+  t.pass('a second later by the clock, the next one goes through')
+  now += 59_000
   t.throws(() => box.as(key.accessKeyId), { code: 'InvalidAccessKeyId' }, 'the key expires when the clock says so')
   await t.rejects(box.keys.create({ name: 'late', grants: [], expiresAt: new Date(now - 1) }), { code: 'InvalidArgument' }, 'the past is the clock\'s')
   await box.abortMultipartUpload('clocked', 'm', upload.uploadId)
