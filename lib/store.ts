@@ -169,7 +169,7 @@ export class Spacebox {
   async createBucket (name: string, options: { region?: string } = {}): Promise<BucketInfo> {
     options = optionsOf(options)
     this.#assertOpen()
-    assertBucketName(name)
+    assertBucketName(name, true)
     const region = options.region ?? this.#ctx.region
     if (typeof region !== 'string' || !REGION.test(region)) {
       throw new SpaceboxError('InvalidLocationConstraint', 'The specified location constraint is not valid', { bucket: name })

@@ -12,10 +12,14 @@ const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/
 const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-']
 const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']
 
-/** Throws InvalidBucketName unless `name` follows S3's naming rules for general purpose buckets. */
-export function assertBucketName (name: unknown): asserts name is string {
+/**
+ * Throws InvalidBucketName unless `name` follows S3's naming rules for general purpose buckets.
+ * With `creating`, also the rule spacebox came to late: each dot-separated label starts and ends
+ * with a letter or digit (no `-.` or `.-`); a bucket made before keeps working.
+ */
+export function assertBucketName (name: unknown, creating = false): asserts name is string {
   if (typeof name !== 'string' || name.length < 3 || name.length > 63 || !BUCKET_CHARS.test(name) ||
-    name.includes('..') || IPV4.test(name) ||
+    name.includes('..') || IPV4.test(name) || (creating && (name.includes('-.') || name.includes('.-'))) ||
     RESERVED_PREFIXES.some(p => name.startsWith(p)) || RESERVED_SUFFIXES.some(s => name.endsWith(s))) {
     throw new SpaceboxError('InvalidBucketName', 'The specified bucket is not valid', {
       bucket: typeof name === 'string' ? name : undefined

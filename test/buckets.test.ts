@@ -42,7 +42,7 @@ for (const backend of backends) {
       const invalid = [
         '', 'ab', 'a'.repeat(64), 'Upper', 'under_score', 'space name', '-leading', 'trailing-', '.dot', 'dot.',
         'two..dots', '192.168.5.4', 'xn--punycode', 'sthree-bucket', 'amzn-s3-demo-bucket', 'name-s3alias',
-        'name--ol-s3', 'name.mrap', 'name--x-s3', 'name--table-s3', 'ünïcode', 'slash/name'
+        'name--ol-s3', 'name.mrap', 'name--x-s3', 'name--table-s3', 'ünïcode', 'slash/name', 'foo-.bar', 'foo.-bar', 'a.b-.c'
       ]
       for (const name of invalid) {
         await t.rejects(box.createBucket(name), { code: 'InvalidBucketName' }, `create ${JSON.stringify(name)}`)

@@ -355,14 +355,15 @@ function verifyPresigned (req: SignedRequest, secretOf: (accessKeyId: string) =>
   const time = parseAmzDate(amzDate)
   if (time === undefined) throw queryError('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"')
   if (amzDate.slice(0, 8) !== credential.date) throw queryError('Invalid credential date. Date is not the same as X-Amz-Date.')
-  const seconds = /^\d{1,7}$/.test(expiresValue) ? Number(expiresValue) : 0
-  if (seconds < 1 || seconds > MAX_EXPIRES_S) {
+  // A negative lifetime is a URL that has expired (S3's 403), not a malformed one.
+  const seconds = /^-?\d{1,7}$/.test(expiresValue) ? Number(expiresValue) : 0
+  if (seconds === 0 || seconds > MAX_EXPIRES_S) {
     throw queryError('X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds')
   }
   // Only the future is bounded by the skew: a six-day-old URL is still good until it expires.
   if (time - req.now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet')
   const expires = time + seconds * 1000
-  if (req.now > expires) {
+  if (req.now > expires || seconds < 0) {
     throw new S3Error('AccessDenied', 'Request has expired', {
       'X-Amz-Expires': seconds,
       Expires: new Date(expires).toISOString(),
