@@ -41,12 +41,7 @@ export interface CorsRequest {
  * regard to case). Undefined when no rule does. Throws nothing.
  */
 export function matchCors (rules: readonly CorsRule[], request: CorsRequest): CorsRule | undefined {
-  const headers = (request.requestHeaders ?? []).map(name => name.toLowerCase())
-  return rules.find(rule =>
-    rule.allowedOrigins.some(pattern => wildcardMatch(pattern, request.origin)) &&
-    (rule.allowedMethods as readonly string[]).includes(request.method) &&
-    headers.every(name => (rule.allowedHeaders ?? []).some(pattern => wildcardMatch(pattern.toLowerCase(), name)))
-  )
+  return firstMatch(compile(rules), request)?.rule
 }
 
 /**
@@ -129,23 +124,34 @@ export interface CorsPolicy {
   match: (request: CorsRequest) => CorsRule | undefined
 }
 
-/** Compile rules that `checkCorsRules` accepted (at most one wildcard a pattern). Throws nothing. */
+/** Compile rules (frozen copies) once, for `matchCors`'s decision at a bounded cost. Throws nothing. */
 export function compileCors (rules: readonly CorsRule[]): CorsPolicy {
-  const compiled = rules.map(rule => {
-    return {
-      rule: frozenCopy(rule),
-      origins: patterns(rule.allowedOrigins),
-      methods: new Set<string>(rule.allowedMethods),
-      headers: patterns((rule.allowedHeaders ?? []).map(name => name.toLowerCase()))
-    }
-  })
+  const compiled = compile(rules.map(frozenCopy))
   return {
     rules: Object.freeze(compiled.map(c => c.rule)),
-    match (request) {
-      const headers = (request.requestHeaders ?? []).map(name => name.toLowerCase())
-      return compiled.find(c => c.methods.has(request.method) && c.origins(request.origin) && headers.every(c.headers))?.rule
-    }
+    match: request => firstMatch(compiled, request)?.rule
   }
+}
+
+interface CompiledRule {
+  rule: CorsRule
+  origins: (origin: string) => boolean
+  methods: ReadonlySet<string>
+  headers: (name: string) => boolean
+}
+
+function compile (rules: readonly CorsRule[]): CompiledRule[] {
+  return rules.map(rule => ({
+    rule,
+    origins: patterns(rule.allowedOrigins),
+    methods: new Set<string>(rule.allowedMethods),
+    headers: patterns((rule.allowedHeaders ?? []).map(name => name.toLowerCase()))
+  }))
+}
+
+function firstMatch (compiled: readonly CompiledRule[], request: CorsRequest): CompiledRule | undefined {
+  const headers = (request.requestHeaders ?? []).map(name => name.toLowerCase())
+  return compiled.find(c => c.methods.has(request.method) && c.origins(request.origin) && headers.every(c.headers))
 }
 
 function frozenCopy (rule: CorsRule): CorsRule {
@@ -156,7 +162,7 @@ function frozenCopy (rule: CorsRule): CorsRule {
   return Object.freeze(copy)
 }
 
-/** A test for a list of patterns of one wildcard at most: exact ones in a set, the rest in order. */
+/** A test for a list of patterns: exact ones in a set, those with a wildcard in order. */
 function patterns (list: readonly string[]): (value: string) => boolean {
   const exact = new Set<string>()
   const wild: string[] = []

@@ -6,6 +6,7 @@
 import t from 'tap'
 import { Spacebox, authorize, listingScope, type Grant, type ScopedSpacebox } from '../lib/index.js'
 import { OPERATIONS, type OperationName, type OperationSpec } from '../lib/access/operations.js'
+import { COMMIT_CHECK } from '../lib/internal/view-options.js'
 import { readAll } from './helpers.js'
 
 type Target = 'in' | 'out' | 'other'
@@ -159,4 +160,34 @@ t.test('the anonymous view reads the buckets it is given and nothing else', asyn
   await t.rejects(view.deleteObject('open', 'k'), { code: 'AccessDenied' })
   await t.rejects(view.getBucketCors('open'), { code: 'AccessDenied' })
   t.throws(() => box.anonymous('open' as unknown as string[]), TypeError)
+})
+
+t.test('every operation the table re-checks at commit runs the check before its batch, and a failed check stores nothing', async t => {
+  const committing = (Object.entries(OPERATIONS) as Array<[OperationName, OperationSpec]>).filter(([, spec]) => spec.commit === true)
+  t.same(committing.map(([name]) => name).sort(), ['CompleteMultipartUpload', 'CopyObject', 'PutObject', 'UploadPart', 'UploadPartCopy'])
+  for (const [operation, spec] of committing) {
+    const box = await Spacebox.open({ memory: true })
+    await box.createBucket('alpha')
+    await box.putObject('alpha', 'docs/x.txt', 'old')
+    const args = await ARGS[operation](box, 'alpha', 'docs/x.txt')
+    const objects = async (): Promise<string[]> => {
+      const out: string[] = []
+      for await (const o of box.listAll('alpha')) out.push(`${o.key} ${o.etag}`)
+      return out
+    }
+    const before = await objects()
+    const refused = new Error('refused at commit')
+    let checks = 0
+    const withCheck = [...args]
+    while (withCheck.length <= spec.options!) withCheck.push(undefined)
+    withCheck[spec.options!] = { ...(withCheck[spec.options!] as object | undefined), [COMMIT_CHECK]: () => { checks++; throw refused } }
+    const method = (box as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[spec.method]!
+    await t.rejects(method.apply(box, withCheck), refused, `${operation}: the commit check's error`)
+    t.equal(checks, 1, `${operation}: checked once`)
+    t.same(await objects(), before, `${operation}: no object changed`)
+    if (operation === 'UploadPart' || operation === 'UploadPartCopy') {
+      t.same((await box.listParts('alpha', 'docs/x.txt', args[2] as string)).parts, [], `${operation}: no part stored`)
+    }
+    await box.close()
+  }
 })

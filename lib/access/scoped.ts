@@ -21,7 +21,7 @@ export interface Principal {
    * The caller's grants now, as a call starts (its rate limit taken) or commits. Throws when it
    * can no longer act at all: an unknown, deleted, disabled or expired key, another secret.
    */
-  enter: (atCommit: boolean) => readonly Grant[]
+  enter: (operation: string, atCommit: boolean) => readonly Grant[]
   /** A call ended well, moving these bytes in and out. */
   count: (operation: string, bytesIn: number, bytesOut: number) => void
   /** A call was refused. */
@@ -56,18 +56,18 @@ export class ScopedView {
 
   async #invoke (operation: string, spec: OperationSpec, args: unknown[]): Promise<unknown> {
     const checks = spec.checks(args)
-    const grants = this.#principal.enter(false)
+    const grants = this.#principal.enter(operation, false)
     let result: unknown
     switch (spec.wrap) {
       case 'call':
         this.#require(grants, operation, checks)
         if (spec.commit === true) {
-          args = withOption(args, spec.options, COMMIT_CHECK, () => { this.#require(this.#principal.enter(true), operation, checks) })
+          args = withOption(args, spec.options, COMMIT_CHECK, () => { this.#require(this.#principal.enter(operation, true), operation, checks) })
         }
         result = await this.#call(spec, args)
         break
       case 'listing':
-        result = await this.#call(spec, this.#scoped(grants, operation, spec, args))
+        result = await this.#call(spec, this.#scoped(grants, operation, spec, args, checks))
         break
       case 'buckets': {
         const visible = reachable(grants)
@@ -84,7 +84,7 @@ export class ScopedView {
   }
 
   async * #listAll (operation: string, spec: OperationSpec, args: unknown[]): AsyncGenerator<unknown> {
-    const scoped = this.#scoped(this.#principal.enter(false), operation, spec, args)
+    const scoped = this.#scoped(this.#principal.enter(operation, false), operation, spec, args, spec.checks(args))
     this.#principal.count(operation, 0, 0)
     yield * this.#call(spec, scoped) as AsyncGenerator<unknown>
   }
@@ -94,8 +94,8 @@ export class ScopedView {
   }
 
   /** The listing's arguments, clipped to the part of the bucket the grants let it read. */
-  #scoped (grants: readonly Grant[], operation: string, spec: OperationSpec, args: unknown[]): unknown[] {
-    const [, bucket = ''] = spec.checks(args)[0] ?? []
+  #scoped (grants: readonly Grant[], operation: string, spec: OperationSpec, args: unknown[], checks: readonly Check[]): unknown[] {
+    const [, bucket = ''] = checks[0] ?? []
     const prefix = (optionsOf(args[spec.options ?? 1] as { prefix?: unknown } | undefined)).prefix
     const decision = listingScope(grants, bucket, typeof prefix === 'string' ? prefix : '')
     if (!decision.allowed) this.#deny(operation, decision.reason, bucket, undefined)
@@ -151,11 +151,11 @@ function withOption (args: unknown[], index: number | undefined, name: symbol, v
 export function keyPrincipal (keys: AccessKeys, usage: Usage, accessKeyId: string, generation: number | undefined): Principal {
   return {
     accessKeyId,
-    enter (atCommit) {
+    enter (operation, atCommit) {
       const record = keys.live(accessKeyId)
       if (generation !== undefined && record.generation !== generation) {
         if (!atCommit) throw new SpaceboxError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
-        usage.denied(accessKeyId, 'commit', 'secret regenerated during the request')
+        usage.denied(accessKeyId, operation, 'secret regenerated during the request')
         throw new SpaceboxError('AccessDenied', 'Access Denied')
       }
       if (!atCommit) usage.take(record.id, record.rateLimit)
