@@ -3,7 +3,7 @@ import { objectPrefixRange, uploadPrefixRange } from './schema/keys.js'
 import type { BucketEncryption, BucketRecord } from './schema/records.js'
 import type { BatchOp, Context } from './context.js'
 import type { BucketState } from './bucket-state.js'
-import type { BucketEncryptionConfig, BucketInfo, CorsRule } from './types.js'
+import type { BucketEncryptionConfig, BucketInfo, BucketVersioning, CorsRule, VersioningStatus } from './types.js'
 import { newId } from './internal/ids.js'
 import { BucketKeys } from './crypto/bucket-keys.js'
 import { checkCorsRules, compileCors, type CorsPolicy } from './cors.js'
@@ -116,6 +116,19 @@ export class Buckets {
     })
   }
 
+  versioning (name: string): BucketVersioning {
+    const status = this.get(name).record.versioning
+    return status === undefined ? {} : { status }
+  }
+
+  /** Enable or suspend versioning; a bucket never goes back to unversioned. InvalidArgument. */
+  async setVersioning (name: string, status: VersioningStatus): Promise<void> {
+    if (status !== 'Enabled' && status !== 'Suspended') {
+      throw new SpaceboxError('InvalidArgument', 'Versioning status must be Enabled or Suspended', { bucket: name })
+    }
+    await this.update(this.get(name), record => { record.versioning = status })
+  }
+
   /** The bucket's CORS rules (a copy); NoSuchCORSConfiguration if none. */
   cors (name: string): CorsRule[] {
     const rules = this.get(name).record.cors
@@ -180,7 +193,9 @@ export class Buckets {
     const [object] = await objects.keys({ ...objectPrefixRange(record.id), limit: 1 }).all()
     const [upload] = await uploads.keys({ ...uploadPrefixRange(record.id), limit: 1 }).all()
     if (object !== undefined || upload !== undefined) {
-      throw new SpaceboxError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { bucket: record.name })
+      // S3's words; a versioned bucket adds what its owner has to do.
+      const message = record.versioning === undefined ? 'The bucket you tried to delete is not empty' : 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.'
+      throw new SpaceboxError('BucketNotEmpty', message, { bucket: record.name })
     }
   }
 }

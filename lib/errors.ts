@@ -5,6 +5,8 @@
 export type ErrorCode =
   | 'NoSuchBucket'
   | 'NoSuchKey'
+  | 'NoSuchVersion'
+  | 'MethodNotAllowed'
   | 'BucketAlreadyOwnedByYou'
   | 'BucketNotEmpty'
   | 'InvalidBucketName'

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { SpaceboxError } from './errors.js'
 import { objectKey, objectKeyName, objectPrefixRange, upperBound } from './schema/keys.js'
-import { decodeHead } from './schema/records.js'
+import { decodeHead, isMarker } from './schema/records.js'
 import type { Context } from './context.js'
 import type { BucketState } from './bucket-state.js'
 import type { ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ObjectSummary } from './types.js'
@@ -26,6 +26,7 @@ async function page (ctx: Context, bucket: BucketState, prefix: string, delimite
     nameOf: objectKeyName,
     seekPast: commonPrefix => upperBound(objectKey(bucketId, commonPrefix)),
     item: (key, _, value) => summary(key, value, fetchOwner ? ctx.owner : undefined),
+    hidden: isMarker,
     prefix,
     delimiter,
     after,

@@ -22,11 +22,13 @@ import type {
   BucketEncryptionConfig, CorsRule, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CreateMultipartUploadOptions,
   ListMultipartUploadsOptions, ListMultipartUploadsResult, ListPartsOptions, ListPartsResult, MultipartUpload,
   UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult,
-  BucketInfo, Body, CustomerKey, CopyObjectOptions, CopyObjectResult, DeleteObjectsResult, GetObjectOptions, GetObjectResult,
+  BucketInfo, BucketVersioning, Body, CopyObjectOptions, DeleteObjectOptions, DeleteObjectResult, HeadObjectOptions, ObjectIdentifier,
+  ListObjectVersionsOptions, ListObjectVersionsResult, ObjectVersion, VersioningStatus, CopyObjectResult, DeleteObjectsResult, GetObjectOptions, GetObjectResult,
   ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ObjectInfo, ObjectSummary,
-  OpenOptions, PutObjectOptions, PutObjectResult, ReadConditions, StoreStats, StoreStatus
+  OpenOptions, PutObjectOptions, PutObjectResult, StoreStats, StoreStatus
 } from './types.js'
 import { listAll, listObjects, listObjectsV2 } from './listing.js'
+import { listAllVersions, listObjectVersions } from './version-listing.js'
 import { AccessKeys } from './access/keys.js'
 import { Usage } from './access/usage.js'
 import { anonymousPrincipal, keyPrincipal, ScopedView, type Principal } from './access/scoped.js'
@@ -113,11 +115,11 @@ export class Spacebox {
         throw new TypeError('spacebox needs an abstract-level database with explicit snapshots (abstract-level 3, e.g. classic-level 3 or memory-level 3)')
       }
       const sub = openSublevels(db)
-      const isNew = await readFormat(sub)
+      const { isNew, older } = await readFormat(sub)
       const stats: StoreStats = { listRecordsRead: 0, listSeeks: 0, generateDataKey: 0, decrypt: 0 }
       const provider = countingProvider(await resolveProvider(options, isNew), stats)
       const keyring = await openKeyring(sub, provider)
-      if (isNew) await writeFormat(sub)
+      if (isNew || older) await writeFormat(sub)
       await sweep(sub)
       const identity = await loadIdentity(sub)
       const ctx: Context = {
@@ -209,8 +211,10 @@ export class Spacebox {
   }
 
   /**
-   * Read an object: its info and a stream of its bytes (or of one byte range).
-   * NoSuchBucket, NoSuchKey, InvalidRange, PreconditionFailed, NotModified.
+   * Read an object, or with `versionId` one version of it: its info and a stream of its bytes (or
+   * of one byte range). NoSuchBucket, NoSuchKey (with `detail.deleteMarker` when the current
+   * version is a delete marker), NoSuchVersion, MethodNotAllowed (a delete marker's id),
+   * InvalidArgument (a malformed id), InvalidRange, PreconditionFailed, NotModified.
    */
   async getObject (bucket: string, key: string, options: GetObjectOptions = {}): Promise<GetObjectResult> {
     options = optionsOf(options)
@@ -218,28 +222,38 @@ export class Spacebox {
     return await this.#run(async () => await getObject(this.#ctx, this.#buckets, bucket, key, options))
   }
 
-  /** An object's info. NoSuchBucket, NoSuchKey, PreconditionFailed, NotModified. */
-  async headObject (bucket: string, key: string, options: ReadConditions & { customerKey?: CustomerKey } = {}): Promise<ObjectInfo> {
+  /** An object's (or one version's) info. The getObject codes but InvalidRange. */
+  async headObject (bucket: string, key: string, options: HeadObjectOptions = {}): Promise<ObjectInfo> {
     options = optionsOf(options)
     this.#assertObject(bucket, key)
     return await this.#run(async () => await headObject(this.#ctx, this.#buckets, bucket, key, options))
   }
 
-  /** Delete an object; deleting a missing key succeeds, as in S3. NoSuchBucket. */
-  async deleteObject (bucket: string, key: string): Promise<void> {
+  /**
+   * Delete an object as S3 does: unversioned, it goes; versioned, a delete marker becomes its
+   * current version. With `versionId`, that version (or marker) goes for good and the next newest
+   * becomes current. Deleting what does not exist succeeds. NoSuchBucket, InvalidArgument.
+   */
+  async deleteObject (bucket: string, key: string, options: DeleteObjectOptions = {}): Promise<DeleteObjectResult> {
+    options = optionsOf(options)
     this.#assertObject(bucket, key)
-    await this.#run(async () => { await deleteObject(this.#ctx, this.#buckets, bucket, key) })
+    return await this.#run(async () => await deleteObject(this.#ctx, this.#buckets, bucket, key, options.versionId))
   }
 
-  /** Delete up to 1000 objects, with a result per key. NoSuchBucket; InvalidArgument past 1000. */
-  async deleteObjects (bucket: string, keys: string[]): Promise<DeleteObjectsResult> {
+  /**
+   * Delete up to 1000 objects (keys, or `{ key, versionId }`), with a result per entry, as
+   * deleteObject. NoSuchBucket; InvalidArgument past 1000.
+   */
+  async deleteObjects (bucket: string, objects: Array<string | ObjectIdentifier>): Promise<DeleteObjectsResult> {
     this.#assertOpen()
     assertBucketName(bucket)
-    if (!Array.isArray(keys)) throw new TypeError('keys must be an array of object keys')
-    if (keys.length > MAX_DELETE_KEYS) {
+    if (!Array.isArray(objects) || !objects.every(entry => typeof entry === 'string' || (typeof entry === 'object' && entry !== null))) {
+      throw new TypeError('objects must be an array of object keys or { key, versionId } entries')
+    }
+    if (objects.length > MAX_DELETE_KEYS) {
       throw new SpaceboxError('InvalidArgument', `At most ${MAX_DELETE_KEYS} keys can be deleted at once`, { bucket })
     }
-    return await this.#run(async () => await deleteObjects(this.#ctx, this.#buckets, bucket, keys))
+    return await this.#run(async () => await deleteObjects(this.#ctx, this.#buckets, bucket, objects))
   }
 
   /**
@@ -252,6 +266,47 @@ export class Spacebox {
     this.#assertObject(srcBucket, srcKey)
     this.#assertObject(dstBucket, dstKey)
     return await this.#run(async () => await copyObject(this.#ctx, this.#buckets, srcBucket, srcKey, dstBucket, dstKey, options))
+  }
+
+  /**
+   * Turn versioning on (`Enabled`) or pause it (`Suspended`). Once enabled, a bucket never returns
+   * to unversioned; versions written meanwhile stay either way. NoSuchBucket, InvalidArgument.
+   */
+  async putBucketVersioning (bucket: string, status: VersioningStatus): Promise<void> {
+    this.#assertBucket(bucket)
+    await this.#run(async () => { await this.#buckets.setVersioning(bucket, status) })
+  }
+
+  /** A bucket's versioning status: none while it was never enabled. NoSuchBucket. */
+  async getBucketVersioning (bucket: string): Promise<BucketVersioning> {
+    this.#assertBucket(bucket)
+    return this.#buckets.versioning(bucket)
+  }
+
+  /**
+   * One page of a bucket's versions and delete markers, by key and newest first within a key (S3
+   * ListObjectVersions); an unversioned bucket lists each object once, as version `null`.
+   * NoSuchBucket, InvalidArgument.
+   */
+  async listObjectVersions (bucket: string, options: ListObjectVersionsOptions = {}): Promise<ListObjectVersionsResult> {
+    options = optionsOf(options)
+    this.#assertBucket(bucket)
+    return await this.#run(async () => await listObjectVersions(this.#ctx, this.#buckets.get(bucket), options, listingScopeOf(options)))
+  }
+
+  /** Every version and delete marker under a prefix, in listing order, fetched a page at a time. NoSuchBucket. */
+  listAllVersions (bucket: string, options: { prefix?: string } = {}): AsyncGenerator<ObjectVersion> {
+    options = optionsOf(options)
+    return this.#listAllVersions(bucket, options, listingScopeOf(options))
+  }
+
+  async * #listAllVersions (bucket: string, options: { prefix?: string }, scope: string): AsyncGenerator<ObjectVersion> {
+    this.#assertBucket(bucket)
+    try {
+      yield * listAllVersions(this.#ctx, this.#buckets.get(bucket), options, scope)
+    } catch (err) {
+      throw fromStorageError(err)
+    }
   }
 
   /**

@@ -116,6 +116,8 @@ export interface PutObjectResult extends EncryptionInfo {
   size: number
   lastModified: Date
   checksums: Checksums
+  /** The version written: its id with versioning Enabled, `null` while Suspended; absent in a bucket never versioned. */
+  versionId?: string
 }
 
 /** How an object is encrypted at rest, as S3 reports it; nothing for plaintext objects. */
@@ -143,6 +145,8 @@ export interface ObjectInfo extends EncryptionInfo {
   metadata: Record<string, string>
   checksums: Checksums
   storageClass: 'STANDARD'
+  /** The version's id (`null` for the null version); absent in a bucket never versioned. */
+  versionId?: string
 }
 
 export interface ReadConditions {
@@ -159,9 +163,17 @@ export interface ByteRange {
   end: number
 }
 
-export interface GetObjectOptions extends ReadConditions {
+export interface HeadObjectOptions extends ReadConditions {
   /** The key an SSE-C object was stored with. */
   customerKey?: CustomerKey
+  /**
+   * A version of the key, or `null`; default the current one. NoSuchVersion for an unknown id,
+   * MethodNotAllowed for a delete marker's.
+   */
+  versionId?: string
+}
+
+export interface GetObjectOptions extends HeadObjectOptions {
   /**
    * One byte range: an HTTP Range value (`bytes=0-99`, `bytes=100-`, `bytes=-100`) or offsets.
    * Unsatisfiable: InvalidRange. A value S3 would not understand (several ranges, another unit) is
@@ -187,17 +199,50 @@ export interface CopyObjectOptions extends ObjectHeaders, WriteConditions, Encry
   sourceIfNoneMatch?: string
   sourceIfModifiedSince?: Date | string
   sourceIfUnmodifiedSince?: Date | string
+  /** The source's version; default its current one. A delete marker's id: InvalidRequest. */
+  sourceVersionId?: string
 }
 
 export interface CopyObjectResult extends EncryptionInfo {
   etag: string
   lastModified: Date
   checksums: Checksums
+  /** The version written: its id with versioning Enabled, `null` while Suspended; absent in a bucket never versioned. */
+  versionId?: string
+  /** The source version copied; absent when the source bucket was never versioned. */
+  copySourceVersionId?: string
+}
+
+export interface DeleteObjectOptions {
+  /** Delete this version (or delete marker) for good; without it a versioned bucket gets a delete marker. */
+  versionId?: string
+}
+
+export interface DeleteObjectResult {
+  /** The version removed, or the delete marker written. */
+  versionId?: string
+  /** The version removed was a delete marker, or a delete marker was written. */
+  deleteMarker?: boolean
+}
+
+/** An entry of deleteObjects: a key, or a key and one of its versions. */
+export interface ObjectIdentifier {
+  key: string
+  versionId?: string
+}
+
+export interface DeletedObject {
+  key: string
+  /** The version removed, when one was named. */
+  versionId?: string
+  /** A delete marker was written, or the version removed was one. */
+  deleteMarker?: boolean
+  deleteMarkerVersionId?: string
 }
 
 export interface DeleteObjectsResult {
-  deleted: string[]
-  errors: Array<{ key: string, code: string, message: string }>
+  deleted: DeletedObject[]
+  errors: Array<{ key: string, versionId?: string, code: string, message: string }>
 }
 
 export interface Owner {
@@ -260,6 +305,52 @@ export interface ListObjectsResult {
   delimiter?: string
 }
 
+export type VersioningStatus = 'Enabled' | 'Suspended'
+
+/** A bucket's versioning: no status while it was never enabled. */
+export interface BucketVersioning {
+  status?: VersioningStatus
+}
+
+export interface ListObjectVersionsOptions {
+  prefix?: string
+  delimiter?: string
+  /** Start after this key's versions, or with versionIdMarker after that version of it. */
+  keyMarker?: string
+  versionIdMarker?: string
+  maxKeys?: number
+}
+
+/** A version or a delete marker, as ListObjectVersions lists it. */
+export interface ObjectVersion {
+  key: string
+  /** `null` for the null version. */
+  versionId: string
+  isLatest: boolean
+  lastModified: Date
+  deleteMarker: boolean
+  owner: Owner
+  /** The rest describe a version's bytes; a delete marker has none. */
+  etag?: string
+  size?: number
+  storageClass?: 'STANDARD'
+  checksumAlgorithm?: ChecksumAlgorithm[]
+}
+
+export interface ListObjectVersionsResult {
+  /** Versions and delete markers in one list: by key, newest first within a key, as S3 orders them. */
+  versions: ObjectVersion[]
+  commonPrefixes: string[]
+  isTruncated: boolean
+  nextKeyMarker?: string
+  nextVersionIdMarker?: string
+  keyMarker: string
+  versionIdMarker: string
+  maxKeys: number
+  prefix: string
+  delimiter?: string
+}
+
 export interface StoreStats {
   /** Records read by listings since open: proves that cost follows the page. */
   listRecordsRead: number
@@ -306,12 +397,16 @@ export interface UploadPartCopyOptions {
   sourceIfNoneMatch?: string
   sourceIfModifiedSince?: Date | string
   sourceIfUnmodifiedSince?: Date | string
+  /** The source's version; default its current one. */
+  sourceVersionId?: string
 }
 
 export interface UploadPartCopyResult {
   etag: string
   lastModified: Date
   checksums: Checksums
+  /** The source version copied; absent when the source bucket was never versioned. */
+  copySourceVersionId?: string
 }
 
 export interface CompletedPart {
@@ -333,6 +428,8 @@ export interface CompleteMultipartUploadResult extends EncryptionInfo {
   lastModified: Date
   checksums: Checksums
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
+  /** The version written: its id with versioning Enabled, `null` while Suspended; absent in a bucket never versioned. */
+  versionId?: string
 }
 
 export interface PartInfo {

@@ -1,6 +1,4 @@
 /* eslint no-labels: off -- one labeled break leaves the page loop and the batch loop at once */
-import type { AbstractIterator } from 'abstract-level'
-import type { AnyLevel } from './schema/keys.js'
 import { compareUtf8 } from './internal/utf8.js'
 
 /** Counters that let tests and benchmarks see what a listing cost. */
@@ -9,14 +7,24 @@ export interface WalkStats {
   listSeeks: number
 }
 
+/** What a walk reads: an abstract-level iterator, or several merged into one order. */
+export interface WalkIterator<V> {
+  next: () => Promise<[Buffer, V] | undefined>
+  nextv: (size: number) => Promise<Array<[Buffer, V]>>
+  seek: (target: Buffer) => void
+  close: () => Promise<void>
+}
+
 export interface WalkOptions<T, V> {
-  iterator: AbstractIterator<AnyLevel, Buffer, V>
+  iterator: WalkIterator<V>
   /** The S3 key a record belongs to. */
   nameOf: (key: Buffer) => string
   /** The first stored key after every record whose name starts with `commonPrefix`. */
   seekPast: (commonPrefix: string) => Buffer
   /** Turn a record into a listed item, or undefined to pass over it. */
   item: (name: string, key: Buffer, value: V) => T | undefined
+  /** Records that neither list nor roll up (delete markers in an object listing). */
+  hidden?: (value: V) => boolean
   prefix: string
   delimiter: string | undefined
   /** Entries whose name (or rolled-up prefix) sorts at or before this are skipped. */
@@ -54,6 +62,7 @@ export async function walk<T, V> (options: WalkOptions<T, V>): Promise<WalkResul
       if (entries.length === 0) break
       for (const [key, value] of entries) {
         stats.listRecordsRead++
+        if (options.hidden?.(value) === true) continue
         const name = options.nameOf(key)
         const at = delimiter === undefined ? -1 : name.indexOf(delimiter, prefix.length)
         if (at >= 0) {

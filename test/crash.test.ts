@@ -1,7 +1,9 @@
 // Crash harness: a writer process (test/fixtures/crash-writer.ts) runs seeded random operations on an
 // on-disk store and is killed with SIGKILL at a seeded random moment; the store is reopened and
 // checked against a model of every acknowledged operation, kept across cycles on the same store.
-// Operations the kill cut short ("in flight") may have happened or not, each one whole.
+// Operations the kill cut short ("in flight") may have happened or not, each one whole. One bucket
+// keeps versions (Enabled and Suspended in turn): there every version and delete marker is checked,
+// by id, and versions removed for good must stay gone.
 //
 //   npx tap -t 300 --disable-coverage test/crash.test.ts                       # 60 cycles, ~30 s
 //   SPACEBOX_LONG_TESTS=1 npx tap -t 0 --disable-coverage test/crash.test.ts   # 500 cycles, new seed
@@ -22,13 +24,14 @@ import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import type { Readable, Writable } from 'node:stream'
 import { Level } from 'level'
-import { Spacebox } from '../lib/index.js'
-import { openSublevels } from '../lib/schema/keys.js'
+import { Spacebox, type ObjectVersion } from '../lib/index.js'
+import { ID_LENGTH, openSublevels, SORT_KEY_LENGTH } from '../lib/schema/keys.js'
 import { chunkCount, decodeHead, type PartRecord, type Segment, type UploadRecord } from '../lib/schema/records.js'
 import { readAll, tempDir } from './helpers.js'
 import {
-  BUCKETS, CHUNK_SIZE, KILL_KINDS, MIN_PART_SIZE, Rng, applyOp, contentBytes, contentMd5, emptyModel, expectedEtag, expectedFailure, isHeavy, md5Hex,
-  type ObjectState, type Op, type OpResult, type Report, type SelfKill, type StoreModel, type UploadState, type WriterJob
+  BUCKETS, CHUNK_SIZE, KILL_KINDS, MIN_PART_SIZE, Rng, UNKNOWN_ID, VERSION_ID, VERSIONED, applyOp, contentBytes, contentMd5, currentOf, emptyModel,
+  expectedEtag, expectedFailure, isHeavy, md5Hex,
+  type ObjectState, type Op, type OpResult, type Report, type SelfKill, type StoreModel, type UploadState, type VersionState, type WriterJob
 } from './fixtures/crash-model.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -190,14 +193,14 @@ interface Actual {
   bytes: Buffer
 }
 
-async function readObject (box: Spacebox, bucket: string, key: string, problems: Problems): Promise<Actual | null> {
+async function readObject (box: Spacebox, bucket: string, key: string, problems: Problems, versionId?: string): Promise<Actual | null> {
   try {
-    const { info, body } = await box.getObject(bucket, key)
+    const { info, body } = await box.getObject(bucket, key, versionId === undefined ? {} : { versionId })
     const bytes = await readAll(body)
     return { size: info.size, etag: info.etag, contentType: info.contentType, metadata: info.metadata, bytes }
   } catch (err) {
-    if ((err as { code?: string }).code === 'NoSuchKey') return null
-    problems.push(`${bucket}/${key}: getObject failed: ${(err as { code?: string }).code ?? ''} ${String(err)}`)
+    if ((err as { code?: string }).code === (versionId === undefined ? 'NoSuchKey' : 'NoSuchVersion')) return null
+    problems.push(`${bucket}/${key}${versionId === undefined ? '' : `?versionId=${versionId}`}: getObject failed: ${(err as { code?: string }).code ?? ''} ${String(err)}`)
     return null
   }
 }
@@ -239,6 +242,120 @@ function partsOf (upload: UploadState): Record<string, { etag: string, size: num
   return Object.fromEntries(Object.entries(upload.parts).sort(([a], [b]) => Number(a) - Number(b)).map(([n, p]) => [n, { etag: `"${p.etag}"`, size: p.size }]))
 }
 
+/** A key's versions in short, for reports: `id` (or `id:marker`), newest first. */
+function describeVersions (versions: VersionState[] | ObjectVersion[]): string {
+  return versions.length === 0
+    ? 'none'
+    : versions.map(v => 'versionId' in v ? `${v.versionId}${v.deleteMarker ? ':marker' : ''}` : `${v.id}${v.marker ? ':marker' : ` v=${v.object?.metadata.v ?? '?'}`}`).join(', ')
+}
+
+/**
+ * The versioned bucket: its versioning status, and every key's versions and markers as
+ * ListObjectVersions lists them, each version read back by id, against the model with the in-flight
+ * ops applied or not (each key one or the other, whole). A version the kill kept from being
+ * acknowledged has an id the model does not know: any fresh one will do. Versions removed for good
+ * must stay gone. Returns what the store holds; keys that took an in-flight op's outcome go in `tookNew`.
+ */
+async function verifyVersions (box: Spacebox, model: StoreModel, after: StoreModel, problems: Problems, tookNew: Set<string>): Promise<Pick<StoreModel, 'versions' | 'versioning' | 'gone'>> {
+  const status = (await box.getBucketVersioning(VERSIONED)).status
+  let versioning = model.versioning
+  if (status === after.versioning) versioning = status
+  else if (status !== model.versioning) problems.push(`${VERSIONED}: versioning ${String(status)}, expected ${model.versioning}`)
+
+  const listed = new Map<string, ObjectVersion[]>()
+  let previous: Buffer | undefined
+  for await (const v of box.listAllVersions(VERSIONED)) {
+    const name = Buffer.from(v.key)
+    if (previous !== undefined && Buffer.compare(previous, name) > 0) problems.push(`${VERSIONED}: version listing out of order at ${v.key}`)
+    previous = name
+    listed.set(v.key, [...listed.get(v.key) ?? [], v])
+  }
+  const known = new Set([...Object.values(model.versions).flatMap(list => list.map(v => v.id)), ...model.gone.map(g => g.id)])
+  const reads = new Map<string, Actual | null>()
+  const read = async (key: string, versionId: string): Promise<Actual | null> => {
+    const at = `${key}\0${versionId}`
+    if (!reads.has(at)) reads.set(at, await readObject(box, VERSIONED, key, problems, versionId))
+    return reads.get(at) ?? null
+  }
+  /** `expected` with the store's ids for unknown ones, if the store holds exactly those versions; else why not. */
+  const fit = async (key: string, expected: VersionState[], actual: ObjectVersion[]): Promise<VersionState[] | string> => {
+    if (expected.length !== actual.length) return `${actual.length} versions listed for ${expected.length}`
+    const out: VersionState[] = []
+    for (const [i, e] of expected.entries()) {
+      const a = actual[i] as ObjectVersion
+      const fresh = e.id === UNKNOWN_ID && e.marker === a.deleteMarker && (versioning === 'Enabled' || after.versioning === 'Enabled') &&
+        VERSION_ID.test(a.versionId) && !known.has(a.versionId)
+      if ((a.versionId !== e.id && !fresh) || a.deleteMarker !== e.marker || a.isLatest !== (i === 0)) return `entry ${i} is ${a.versionId}${a.deleteMarker ? ' (marker)' : ''}${a.isLatest ? ' (latest)' : ''}`
+      if (e.object !== undefined) {
+        const bytes = await read(key, a.versionId)
+        if (!matches(e.object, bytes)) return `version ${a.versionId}: ${difference(e.object, bytes)}`
+      }
+      out.push({ ...e, id: a.versionId })
+    }
+    return out
+  }
+
+  const versions: Record<string, VersionState[]> = {}
+  const keys = new Set([...Object.keys(model.versions), ...Object.keys(after.versions), ...listed.keys()])
+  for (const key of [...keys].sort()) {
+    const actual = listed.get(key) ?? []
+    const old = model.versions[key] ?? []
+    const next = after.versions[key] ?? []
+    const asBefore = await fit(key, old, actual)
+    const asAfter = same(old, next) ? asBefore : await fit(key, next, actual)
+    let found: VersionState[]
+    if (typeof asBefore !== 'string') found = asBefore
+    else if (typeof asAfter !== 'string') {
+      found = asAfter
+      tookNew.add(`${VERSIONED}/${key}`)
+    } else {
+      problems.push(`${VERSIONED}/${key}: versions ${describeVersions(actual)}; ` + (same(old, next)
+        ? `acknowledged: ${describeVersions(old)} (${asBefore})`
+        : `neither the old ones, ${describeVersions(old)} (${asBefore}), nor the new ones of an in-flight op, ${describeVersions(next)} (${asAfter})`))
+      found = old
+    }
+    if (found.length > 0) versions[key] = found
+  }
+  for (const { key, id } of model.gone) {
+    if (listed.get(key)?.some(v => v.versionId === id) === true) problems.push(`${VERSIONED}/${key}: version ${id}, removed for good, is listed again`)
+    try {
+      await box.headObject(VERSIONED, key, { versionId: id })
+      problems.push(`${VERSIONED}/${key}: version ${id}, removed for good, reads again`)
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      if (code !== 'NoSuchVersion') problems.push(`${VERSIONED}/${key}: version ${id}, removed for good, gives ${String(code)}, not NoSuchVersion`)
+    }
+  }
+  return { versions, versioning, gone: model.gone }
+}
+
+/** What the store reported of a version an acknowledged op made or removed, checked against the model before the op. */
+function versionReport (model: StoreModel, op: Op, res: OpResult): string | undefined {
+  const known = new Set([...Object.values(model.versions).flatMap(list => list.map(v => v.id)), ...model.gone.map(g => g.id)])
+  const versioned = 'bucket' in op && op.bucket === VERSIONED
+  const made = (id: string | null | undefined): boolean => versioned
+    ? (model.versioning === 'Enabled' ? typeof id === 'string' && VERSION_ID.test(id) && !known.has(id) : id === 'null')
+    : id === undefined || id === null
+  switch (op.kind) {
+    case 'put': case 'copy': case 'complete':
+      return made(res.versionId) ? undefined : `version id ${String(res.versionId)}`
+    case 'delete':
+      if (!versioned) return res.versionId === undefined ? undefined : `version id ${res.versionId} for an unversioned delete`
+      return made(res.versionId) ? undefined : `delete marker id ${String(res.versionId)}`
+    case 'deleteMany':
+    {
+      const ids = (res.markers ?? []).filter(id => id !== null && id !== 'null')
+      return (res.markers ?? []).length === op.keys.length && (res.markers ?? []).every(made) && new Set(ids).size === ids.length ? undefined : `delete marker ids ${JSON.stringify(res.markers)}`
+    }
+    case 'deleteVersion': {
+      const marker = model.versions[op.key]?.find(v => v.id === op.versionId)?.marker === true
+      return res.versionId === op.versionId && res.deleteMarker === (marker ? true : undefined) ? undefined : `reported ${JSON.stringify(res)}`
+    }
+    default:
+      return undefined
+  }
+}
+
 /**
  * Check every object, upload and access key of the reopened store against the model with the
  * in-flight ops applied or not, and return the model of what the store holds.
@@ -248,9 +365,14 @@ async function verifyStore (box: Spacebox, model: StoreModel, inflight: Op[], pr
   for (const op of inflight) {
     if (op.kind !== 'create' && op.kind !== 'keyCreate' && op.kind !== 'keyRegen') applyOp(after, op)
   }
-  const resolved: StoreModel = { objects: {}, uploads: [], keys: [], deletedKeys: [] }
   /** Objects that took the in-flight op's outcome. */
   const tookNew = new Set<string>()
+  const resolved: StoreModel = { objects: {}, ...await verifyVersions(box, model, after, problems, tookNew), uploads: [], keys: [], deletedKeys: [] }
+  // The versioned bucket's current objects follow from its versions, as resolved.
+  const currents = Object.fromEntries(Object.entries(resolved.versions).flatMap(([key, list]) => {
+    const current = currentOf(list)
+    return current === undefined ? [] : [[key, current]]
+  }))
 
   // Objects: the listing, each object's bytes, ETag and headers.
   for (const bucket of BUCKETS) {
@@ -264,8 +386,8 @@ async function verifyStore (box: Spacebox, model: StoreModel, inflight: Op[], pr
       previous = name
       listed.set(summary.key, { size: summary.size, etag: summary.etag })
     }
-    const before = model.objects[bucket] ?? {}
-    const later = after.objects[bucket] ?? {}
+    const before = bucket === VERSIONED ? currents : model.objects[bucket] ?? {}
+    const later = bucket === VERSIONED ? currents : after.objects[bucket] ?? {}
     const keys = new Set([...Object.keys(before), ...Object.keys(later), ...listed.keys()])
     for (const key of [...keys].sort()) {
       const old = before[key] ?? null
@@ -398,7 +520,11 @@ async function verifyStore (box: Spacebox, model: StoreModel, inflight: Op[], pr
   return resolved
 }
 
-/** The raw LevelDB of a closed store: no pending marker, no chunk, part or segment without an owner. */
+/**
+ * The raw LevelDB of a closed store: no pending marker, no chunk, part or segment without an owner
+ * (a current or noncurrent version, or a part); every noncurrent version under a key that has a
+ * current one, and `nullv` indexing exactly the noncurrent null versions.
+ */
 async function verifyRaw (location: string, problems: Problems): Promise<void> {
   const db = new Level(location)
   try {
@@ -411,10 +537,26 @@ async function verifyRaw (location: string, problems: Problems): Promise<void> {
       if (other !== undefined) problems.push(`raw: segment ${segment.id} belongs to both ${other.owner} and ${owner}`)
       owners.set(segment.id, { segment, owner })
     }
+    const currents = new Set<string>()
     for await (const [key, value] of sub.objects.iterator()) {
       const { head } = decodeHead(value)
+      currents.add(key.toString('latin1'))
       for (const segment of head.segments ?? []) own(segment, `object ${key.toString('utf8', 24)}`)
     }
+    const nullv = new Map<string, string>()
+    for await (const [key, value] of sub.nullv.iterator()) nullv.set(key.toString('latin1'), value)
+    for await (const [key, value] of sub.versions.iterator()) {
+      const { head } = decodeHead(value)
+      const object = key.subarray(0, key.length - SORT_KEY_LENGTH - 1)
+      const name = `version ${object.toString('utf8', ID_LENGTH)}@${head.vid ?? 'null'}`
+      if (!currents.has(object.toString('latin1'))) problems.push(`raw: ${name} has no current version`)
+      if (head.vid === undefined) {
+        if (nullv.get(object.toString('latin1')) !== key.toString('latin1', key.length - SORT_KEY_LENGTH)) problems.push(`raw: nullv does not index ${name}`)
+        nullv.delete(object.toString('latin1'))
+      }
+      for (const segment of head.segments ?? []) own(segment, name)
+    }
+    for (const object of nullv.keys()) problems.push(`raw: nullv entry of ${Buffer.from(object, 'latin1').toString('utf8', ID_LENGTH)} without a noncurrent null version`)
     const uploads = new Set<string>()
     for await (const value of sub.uploads.values()) uploads.add((value as UploadRecord).id)
     for await (const [key, value] of sub.parts.iterator()) {
@@ -510,10 +652,11 @@ t.test('kill -9 at random moments never loses an acknowledged write nor leaves a
 
   const setup = await Spacebox.open({ location, chunkSize: CHUNK_SIZE, minPartSize: MIN_PART_SIZE })
   for (const bucket of BUCKETS) await setup.createBucket(bucket)
+  await setup.putBucketVersioning(VERSIONED, 'Enabled')
   await setup.close()
 
   let model = emptyModel()
-  const stats = { acked: 0, refused: 0, inflight: 0, cyclesInFlight: 0, cyclesPending: 0, openKills: 0, openKillsMidOpen: 0, sweepsCut: 0, byKind: {} as Record<string, number> }
+  const stats = { acked: 0, refused: 0, inflight: 0, versionedInFlight: 0, cyclesInFlight: 0, cyclesPending: 0, openKills: 0, openKillsMidOpen: 0, sweepsCut: 0, byKind: {} as Record<string, number> }
   let spare = new Writer(script)
   t.teardown(() => { spare.kill(false) })
   const nextWriter = (): Writer => {
@@ -563,6 +706,8 @@ t.test('kill -9 at random moments never loses an acknowledged write nor leaves a
         const etag = expectedEtag(model, op)
         if (etag !== undefined && res.etag !== etag) problems.push(`op #${report.n} ${describeOp(op)} reported ETag ${String(res.etag)}, expected ${etag}`)
         if (op.kind === 'deleteMany' && (res.errors !== 0 || !same(res.deleted, op.keys))) problems.push(`op #${report.n} ${describeOp(op)} reported ${JSON.stringify(res)}`)
+        const wrongVersion = versionReport(model, op, res)
+        if (wrongVersion !== undefined) problems.push(`op #${report.n} ${describeOp(op)} reported ${wrongVersion}`)
         applyOp(model, op, res)
         stats.acked++
         stats.byKind[op.kind] = (stats.byKind[op.kind] ?? 0) + 1
@@ -570,6 +715,7 @@ t.test('kill -9 at random moments never loses an acknowledged write nor leaves a
     }
     const inflight = [...intents].filter(([n]) => !settled.has(n)).map(([, op]) => op)
     stats.inflight += inflight.length
+    stats.versionedInFlight += inflight.filter(op => 'bucket' in op && op.bucket === VERSIONED).length
     if (inflight.length > 0) stats.cyclesInFlight++
     const pending = await pendingMarkers(location)
     if (pending > 0) stats.cyclesPending++
@@ -613,6 +759,8 @@ t.test('kill -9 at random moments never loses an acknowledged write nor leaves a
   }
   t.ok(stats.acked > CYCLES, `${stats.acked} acknowledged ops checked (${stats.refused} refused as expected)`)
   t.ok(stats.cyclesInFlight > 0, `${stats.cyclesInFlight} kills cut ops in flight (${stats.inflight} ops in all)`)
+  t.ok((stats.byKind.deleteVersion ?? 0) > 0 && (stats.byKind.versioning ?? 0) > 0, 'version deletes and versioning changes were acknowledged and checked')
+  t.ok(stats.versionedInFlight > 0, `${stats.versionedInFlight} ops on the versioned bucket were in flight at a kill`)
   t.comment(`${stats.cyclesPending} kills left pending segments for the sweep; ${stats.openKills} writers killed as they opened the store: ${stats.openKillsMidOpen} before the open finished, ${stats.sweepsCut} in the middle of the sweep`)
   t.comment(`acknowledged by kind: ${JSON.stringify(stats.byKind)}`)
   t.comment(`${cycles} cycles in ${((Date.now() - started) / 1000).toFixed(1)} s`)

@@ -228,7 +228,7 @@ for (const backend of backends) {
       await box.createBucket('docs')
       for (const key of ['a', 'b', 'c']) await box.putObject('docs', key, key)
       const result = await box.deleteObjects('docs', ['a', 'c', 'missing', 'x'.repeat(1025)])
-      t.same(result.deleted, ['a', 'c', 'missing'])
+      t.same(result.deleted, [{ key: 'a' }, { key: 'c' }, { key: 'missing' }])
       t.equal(result.errors.length, 1)
       t.equal(result.errors[0]?.code, 'KeyTooLongError')
       await t.rejects(box.headObject('docs', 'a'), { code: 'NoSuchKey' })

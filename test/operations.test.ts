@@ -36,6 +36,8 @@ const ARGS: Record<OperationName, (box: Spacebox, bucket: string, key: string) =
   PutBucketCors: async bucket => [bucket, [{ allowedOrigins: ['*'], allowedMethods: ['GET'] }]],
   GetBucketCors: async bucket => [bucket],
   DeleteBucketCors: async bucket => [bucket],
+  PutBucketVersioning: async bucket => [bucket, 'Enabled'],
+  GetBucketVersioning: async bucket => [bucket],
   PutObject: async (_, bucket, key) => [bucket, key, 'new'],
   GetObject: async (_, bucket, key) => [bucket, key],
   HeadObject: async (_, bucket, key) => [bucket, key],
@@ -45,6 +47,8 @@ const ARGS: Record<OperationName, (box: Spacebox, bucket: string, key: string) =
   ListObjectsV2: async bucket => [bucket],
   ListObjects: async bucket => [bucket],
   ListAll: async bucket => [bucket],
+  ListObjectVersions: async bucket => [bucket],
+  ListAllVersions: async bucket => [bucket],
   CreateMultipartUpload: async (_, bucket, key) => [bucket, key],
   UploadPart: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key), 1, 'part'],
   UploadPartCopy: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key), 1, bucket, key],
@@ -80,7 +84,7 @@ async function outcome (view: ScopedSpacebox, spec: OperationSpec, args: unknown
   const method = (view as unknown as Record<string, (...a: unknown[]) => unknown>)[spec.method]!
   try {
     const result = method.apply(view, args)
-    if (spec.method === 'listAll') {
+    if (spec.generator === true) {
       const read: unknown[] = []
       for await (const item of result as AsyncIterable<unknown>) read.push(item)
     } else {

@@ -29,6 +29,8 @@ export interface OperationSpec {
   options?: number
   /** The checks run again at the instant the write commits. */
   commit?: true
+  /** The method returns an async generator (checked when iteration starts), not a promise. */
+  generator?: true
   /** Bytes into and out of the store, for the key's usage figures. */
   bytes?: (result: unknown, args: readonly unknown[]) => { in?: number, out?: number }
 }
@@ -52,6 +54,9 @@ export const OPERATIONS = {
   PutBucketCors: { method: 'putBucketCors', wrap: 'call', checks: onBucket('admin') },
   GetBucketCors: { method: 'getBucketCors', wrap: 'call', checks: onBucket('admin') },
   DeleteBucketCors: { method: 'deleteBucketCors', wrap: 'call', checks: onBucket('admin') },
+  PutBucketVersioning: { method: 'putBucketVersioning', wrap: 'call', checks: onBucket('admin') },
+  /** Read: whether versions are kept is part of reading a bucket's listings right. */
+  GetBucketVersioning: { method: 'getBucketVersioning', wrap: 'call', checks: onBucket('read') },
   PutObject: { method: 'putObject', wrap: 'call', checks: onObject('write'), options: 3, commit: true, bytes: sizeIn },
   GetObject: {
     method: 'getObject',
@@ -63,13 +68,17 @@ export const OPERATIONS = {
     }
   },
   HeadObject: { method: 'headObject', wrap: 'call', checks: onObject('read') },
+  /** A specific version too: our write covers S3's s3:DeleteObjectVersion. */
   DeleteObject: { method: 'deleteObject', wrap: 'call', checks: onObject('write') },
   DeleteObjects: { method: 'deleteObjects', wrap: 'deleteMany', checks: onBucket('read') },
   CopyObject: { method: 'copyObject', wrap: 'call', checks: copying(0, 2), options: 4, commit: true },
   ListObjectsV2: { method: 'listObjectsV2', wrap: 'listing', checks: onBucket('read'), options: 1 },
   ListObjects: { method: 'listObjects', wrap: 'listing', checks: onBucket('read'), options: 1 },
   /** `box.listAll()`: ListObjectsV2 page after page. */
-  ListAll: { method: 'listAll', wrap: 'listing', checks: onBucket('read'), options: 1 },
+  ListAll: { method: 'listAll', wrap: 'listing', checks: onBucket('read'), options: 1, generator: true },
+  ListObjectVersions: { method: 'listObjectVersions', wrap: 'listing', checks: onBucket('read'), options: 1 },
+  /** `box.listAllVersions()`: ListObjectVersions page after page. */
+  ListAllVersions: { method: 'listAllVersions', wrap: 'listing', checks: onBucket('read'), options: 1, generator: true },
   CreateMultipartUpload: { method: 'createMultipartUpload', wrap: 'call', checks: onObject('write') },
   UploadPart: { method: 'uploadPart', wrap: 'call', checks: onObject('write'), options: 5, commit: true, bytes: sizeIn },
   UploadPartCopy: { method: 'uploadPartCopy', wrap: 'call', checks: copying(4, 0), options: 6, commit: true },

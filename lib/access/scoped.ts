@@ -47,8 +47,8 @@ export class ScopedView {
 
   static {
     for (const [operation, spec] of Object.entries(OPERATIONS) as Array<[string, OperationSpec]>) {
-      const method = spec.method === 'listAll'
-        ? function (this: ScopedView, ...args: unknown[]) { return this.#listAll(operation, spec, args) }
+      const method = spec.generator === true
+        ? function (this: ScopedView, ...args: unknown[]) { return this.#generate(operation, spec, args) }
         : async function (this: ScopedView, ...args: unknown[]) { return await this.#invoke(operation, spec, args) }
       Object.defineProperty(ScopedView.prototype, spec.method, { value: method, writable: true, configurable: true })
     }
@@ -83,7 +83,7 @@ export class ScopedView {
     return result
   }
 
-  async * #listAll (operation: string, spec: OperationSpec, args: unknown[]): AsyncGenerator<unknown> {
+  async * #generate (operation: string, spec: OperationSpec, args: unknown[]): AsyncGenerator<unknown> {
     const scoped = this.#scoped(this.#principal.enter(operation, false), operation, spec, args, spec.checks(args))
     this.#principal.count(operation, 0, 0)
     yield * this.#call(spec, scoped) as AsyncGenerator<unknown>
@@ -102,21 +102,23 @@ export class ScopedView {
     return decision.scope === '' ? args : withOption(args, spec.options, LISTING_SCOPE, decision.scope)
   }
 
-  /** Keys the grants do not cover get an AccessDenied entry each, and count as refusals; the others are deleted. */
+  /** Entries whose key the grants do not cover get an AccessDenied entry each, and count as refusals; the others are deleted. */
   async #deleteMany (grants: readonly Grant[], operation: string, spec: OperationSpec, args: unknown[]): Promise<DeleteObjectsResult> {
-    const [bucket, keys] = args as [string, unknown]
-    if (!Array.isArray(keys)) throw new TypeError('keys must be an array of strings')
+    const [bucket, objects] = args as [string, unknown]
+    if (!Array.isArray(objects)) throw new TypeError('objects must be an array of object keys or { key, versionId } entries')
+    const keyOf = (entry: unknown): unknown => typeof entry === 'object' && entry !== null ? (entry as { key?: unknown }).key : entry
     const refused = new Set<unknown>()
-    for (const key of keys) {
-      const decision = authorize(grants, 'write', bucket, key as string)
-      if (!decision.allowed && !refused.has(key)) {
-        refused.add(key)
+    for (const entry of objects) {
+      const decision = authorize(grants, 'write', bucket, keyOf(entry) as string)
+      if (!decision.allowed) {
+        refused.add(entry)
         this.#principal.denied(operation, decision.reason)
       }
     }
-    const result = await this.#call(spec, [bucket, keys.filter(key => !refused.has(key)), ...args.slice(2)]) as DeleteObjectsResult
-    for (const key of keys) {
-      if (refused.has(key)) result.errors.push({ key: key as string, code: 'AccessDenied', message: 'Access Denied' })
+    const result = await this.#call(spec, [bucket, objects.filter(entry => !refused.has(entry)), ...args.slice(2)]) as DeleteObjectsResult
+    for (const entry of refused) {
+      const versionId = typeof entry === 'object' && entry !== null ? (entry as { versionId?: unknown }).versionId : undefined
+      result.errors.push({ key: String(keyOf(entry)), ...(typeof versionId === 'string' ? { versionId } : {}), code: 'AccessDenied', message: 'Access Denied' })
     }
     return result
   }

@@ -1,6 +1,7 @@
 import { SpaceboxError } from '../errors.js'
-import { ID_LENGTH, KEYRING_KEY, objectKeyName } from '../schema/keys.js'
+import { ID_LENGTH, KEYRING_KEY, objectKeyName, versionKeyName } from '../schema/keys.js'
 import { objectLock } from '../objects/heads.js'
+import { findVersion, idOf } from '../objects/versions.js'
 import { uploadLock } from '../multipart/parts.js'
 import { decodeHead, encodeHead, type BucketKeyRecord, type KeyringRecord, type ObjectEncryption, type UploadRecord } from '../schema/records.js'
 import type { Context } from '../context.js'
@@ -43,18 +44,27 @@ export async function rotateMasterKey (ctx: Context, masterKeyId: string | undef
 
   const ownKey = (enc: ObjectEncryption | undefined): enc is ObjectEncryption & { wrapped: string } =>
     enc !== undefined && enc.alg !== 'SSE-C' && enc.bucketKeyId === undefined && enc.wrapped !== undefined
-  for await (const [key, value] of ctx.sub.objects.iterator()) {
-    const { head, inline } = decodeHead(value)
-    if (!ownKey(head.enc)) continue
-    const bucketId = key.toString('latin1', 0, ID_LENGTH)
-    const enc = { ...head.enc, ...await rewrap(head.enc.wrapped, { bucket: bucketId, object: head.enc.salt }) }
-    await ctx.locks.run(objectLock(bucketId, objectKeyName(key)), async () => {
-      const current = await ctx.sub.objects.get(key)
-      if (current !== undefined && decodeHead(current).head.enc?.salt === enc.salt) {
-        await ctx.sub.objects.put(key, encodeHead({ ...head, enc }, inline))
-        result.objectKeys++
+  // Every version, current or not, as one snapshot holds them; each is rewritten wherever it is by
+  // the time its lock is taken (a delete may have made a noncurrent version current), if it is still there.
+  const snapshot = ctx.db.snapshot()
+  try {
+    for (const [sublevel, nameOf] of [[ctx.sub.objects, objectKeyName], [ctx.sub.versions, versionKeyName]] as const) {
+      for await (const [key, value] of sublevel.iterator({ snapshot })) {
+        const { head } = decodeHead(value)
+        if (!ownKey(head.enc)) continue
+        const bucketId = key.toString('latin1', 0, ID_LENGTH)
+        const name = nameOf(key)
+        const enc = { ...head.enc, ...await rewrap(head.enc.wrapped, { bucket: bucketId, object: head.enc.salt }) }
+        await ctx.locks.run(objectLock(bucketId, name), async () => {
+          const found = await findVersion(ctx, bucketId, name, idOf(head))
+          if (found === undefined || found.head.enc?.salt !== enc.salt) return
+          await (found.current ? ctx.sub.objects : ctx.sub.versions).put(found.stored, encodeHead({ ...found.head, enc }, found.inline))
+          result.objectKeys++
+        })
       }
-    })
+    }
+  } finally {
+    await snapshot.close()
   }
   for await (const [key, value] of ctx.sub.uploads.iterator()) {
     const record = value as UploadRecord

@@ -76,10 +76,11 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
     ]
     const conditions = { ...options }
     if (conditions.ifNoneMatch === undefined && upload.ifNoneMatch !== undefined) conditions.ifNoneMatch = upload.ifNoneMatch
-    await commitHead(ctx, buckets, bucket, key, head, undefined, conditions, extra)
+    const versionId = await commitHead(ctx, buckets, bucket, key, head, undefined, conditions, extra)
     const result: CompleteMultipartUploadResult = {
       bucket: bucketName, key, etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums }, ...encryptionInfo(upload.enc)
     }
+    if (versionId !== undefined) result.versionId = versionId
     if (upload.checksumType !== undefined && Object.keys(checksums).length > 0) result.checksumType = upload.checksumType
     return result
   })

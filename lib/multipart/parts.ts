@@ -10,8 +10,8 @@ import { newId } from '../internal/ids.js'
 import { checkAtCommit } from '../internal/view-options.js'
 import { assertWriteConditions, checkReadConditions, copySourceConditions } from '../objects/conditions.js'
 import { checksumPlan, encryptionInfo, objectFields } from '../objects/fields.js'
-import { noSuchKey } from '../objects/get.js'
-import { chunkDeletes, readHead } from '../objects/heads.js'
+import { checkVersionId, readVersion, reportedId } from '../objects/versions.js'
+import { chunkDeletes } from '../objects/heads.js'
 import { storedBody } from '../objects/reader.js'
 import { receive, type Received } from '../objects/receive.js'
 import { cipherOf, encryptionFor } from '../crypto/encryption.js'
@@ -100,12 +100,14 @@ export async function uploadPartCopy (ctx: Context, buckets: Buckets, bucketName
   const bucket = buckets.get(bucketName)
   const source = buckets.get(srcBucket)
   assertPartNumber(partNumber, where)
+  const sourceVersionId = checkVersionId(options.sourceVersionId, { bucket: srcBucket, key: srcKey }, 'sourceVersionId')
   const upload = await readUpload(ctx, bucket.record.id, where, uploadId)
   const snapshot = ctx.db.snapshot()
   let body
+  let copySourceVersionId
   try {
-    const stored = await readHead(ctx, source.record.id, srcKey, snapshot)
-    if (stored === undefined) throw noSuchKey(srcBucket, srcKey)
+    const stored = await readVersion(ctx, source.record.id, { bucket: srcBucket, key: srcKey }, sourceVersionId, snapshot, true)
+    copySourceVersionId = reportedId(source.record.versioning, stored.head)
     checkReadConditions(stored.head, copySourceConditions(options), { bucket: srcBucket, key: srcKey }, true)
     const range = copyRange(options.range, stored.head.size, where)
     if ((range === undefined ? stored.head.size : range.end - range.start + 1) > ctx.maxObjectSize) {
@@ -120,7 +122,7 @@ export async function uploadPartCopy (ctx: Context, buckets: Buckets, bucketName
   const cipher = await uploadCipher(ctx, buckets, bucket.record.id, upload, options.customerKey, where)
   const received = await receive(ctx, body, {}, upload.checksumAlgorithm === undefined ? [] : [upload.checksumAlgorithm], where, false, cipher)
   const part = await commitPart(ctx, bucket.record.id, where, upload.id, partNumber, received, options)
-  return { etag: `"${part.etag}"`, lastModified: new Date(part.modified), checksums: { ...part.checksums } }
+  return { etag: `"${part.etag}"`, lastModified: new Date(part.modified), checksums: { ...part.checksums }, ...(copySourceVersionId === undefined ? {} : { copySourceVersionId }) }
 }
 
 /** The cipher parts of an encrypted upload are sealed with (an SSE-C upload needs its key on every part). */

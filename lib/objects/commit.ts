@@ -1,51 +1,52 @@
 /**
- * The last step of every write: make a record the object at its key, in one batch under the
- * object's lock, if the write conditions hold and the writer may still write (the scoped view's
- * commit check). The batch also clears the new segments' pending marks and deletes the chunks of
- * the version replaced: a reader holding a snapshot keeps the old version whole, and no chunk is
- * ever left without a record. put, copy and complete all end here.
+ * The last step of every write: make a record the current version of its key, in one batch under
+ * the object's lock, if the write conditions hold and the writer may still write (the scoped view's
+ * commit check). The batch also clears the new segments' pending marks and, where the bucket's
+ * versioning replaces a version, deletes its chunks: a reader holding a snapshot keeps the old
+ * version whole, and no chunk is ever left without a record. put, copy and complete all end here.
  */
-import { objectKey } from '../schema/keys.js'
-import { encodeHead, type ObjectEncryption, type ObjectHead } from '../schema/records.js'
+import type { ObjectEncryption, ObjectHead } from '../schema/records.js'
 import type { BatchOp, Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
 import type { BucketState } from '../bucket-state.js'
 import type { WriteConditions } from '../types.js'
 import { checkWriteConditions } from './conditions.js'
-import { chunkDeletes, objectLock, readHead } from './heads.js'
+import { objectLock, readHead } from './heads.js'
 import type { Received } from './receive.js'
 import { checkAtCommit } from '../internal/view-options.js'
+import { reportedId, supersede } from './versions.js'
 
 /**
- * Make `head` the object at `key`, if the write conditions hold against the current one and the
- * conditions' commit check (the writer's authorisation) passes.
- * The new segments stop being pending in the same batch, which also carries `extra` (a completed
- * upload's records). Returns the replaced record.
+ * Make `head` the current version at `key`, if the write conditions hold against the current one
+ * (a delete marker counts as no object) and the conditions' commit check (the writer's
+ * authorisation) passes. The new segments stop being pending in the same batch, which also
+ * carries `extra` (a completed upload's records). Returns the version id to report, if any.
  */
 export async function commitHead (ctx: Context, buckets: Buckets, bucket: BucketState, key: string,
-  head: ObjectHead, inline: Buffer | undefined, conditions: WriteConditions, extra: BatchOp[] = []): Promise<ObjectHead | undefined> {
+  head: ObjectHead, inline: Buffer | undefined, conditions: WriteConditions, extra: BatchOp[] = []): Promise<string | undefined> {
   const bucketId = bucket.record.id
   return await buckets.commit(bucket, async () => await ctx.locks.run(objectLock(bucketId, key), async () => {
     const current = await readHead(ctx, bucketId, key)
-    checkWriteConditions(current?.head, conditions, { bucket: bucket.record.name, key })
-    const encoded = encodeHead(head, inline)
-    const ops: BatchOp[] = [{ type: 'put', sublevel: ctx.sub.objects, key: objectKey(bucketId, key), value: encoded }]
+    checkWriteConditions(current?.head.marker === true ? undefined : current?.head, conditions, { bucket: bucket.record.name, key })
+    const state = bucket.record.versioning
+    const ops = await supersede(ctx, bucketId, key, state, current, head, inline)
     for (const segment of head.segments ?? []) ops.push({ type: 'del', sublevel: ctx.sub.pending, key: segment.id })
-    ops.push(...chunkDeletes(ctx, current?.head.segments), ...extra)
+    ops.push(...extra)
     checkAtCommit(conditions)
     // A lone record write skips the batch machinery: the common case of a small put.
-    if (ops.length === 1) await ctx.sub.objects.put(objectKey(bucketId, key), encoded, ctx.write)
+    const first = ops[0] as { key: Buffer, value: Buffer }
+    if (ops.length === 1) await ctx.sub.objects.put(first.key, first.value, ctx.write)
     else await ctx.db.batch(ops, ctx.write)
-    return current?.head
+    return reportedId(state, head)
   }))
 }
 
 /**
  * Make a received body the object at `key`: its record (ETag, size, checksums, the given headers
- * and encryption) is committed, or on failure the received bytes are removed. Returns the record.
+ * and encryption) is committed, or on failure the received bytes are removed. Returns the record and its reported version id.
  */
 export async function commitReceived (ctx: Context, buckets: Buckets, bucket: BucketState, key: string, received: Received,
-  fields: Pick<ObjectHead, 'contentType' | 'headers' | 'metadata'>, enc: ObjectEncryption | undefined, conditions: WriteConditions): Promise<ObjectHead> {
+  fields: Pick<ObjectHead, 'contentType' | 'headers' | 'metadata'>, enc: ObjectEncryption | undefined, conditions: WriteConditions): Promise<{ head: ObjectHead, versionId: string | undefined }> {
   const { written } = received
   const head: ObjectHead = {
     v: 1,
@@ -58,10 +59,9 @@ export async function commitReceived (ctx: Context, buckets: Buckets, bucket: Bu
     ...(enc === undefined ? {} : { enc })
   }
   try {
-    await commitHead(ctx, buckets, bucket, key, head, written.inline, conditions)
+    return { head, versionId: await commitHead(ctx, buckets, bucket, key, head, written.inline, conditions) }
   } catch (err) {
     await received.discard()
     throw err
   }
-  return head
 }

@@ -14,8 +14,7 @@ import { commitHead, commitReceived } from './commit.js'
 import { storedBody } from './reader.js'
 import { cipherOf, encryptionFor } from '../crypto/encryption.js'
 import type { ChecksumAlgorithm } from '../internal/checksums.js'
-import { noSuchKey } from './get.js'
-import { readHead } from './heads.js'
+import { checkVersionId, readVersion, reportedId } from './versions.js'
 import { discardSegment } from './writer.js'
 
 const COPY_BATCH_BYTES = 4 * 1024 * 1024
@@ -37,17 +36,22 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
     throw new SpaceboxError('InvalidArgument', 'Unknown metadata directive', where)
   }
   assertWriteConditions(options, where)
+  const sourceVersionId = checkVersionId(options.sourceVersionId, { bucket: srcBucket, key: srcKey }, 'sourceVersionId')
   const replaced = directive === 'REPLACE' ? objectFields(options, where) : undefined
   const reencrypt = options.serverSideEncryption !== undefined || options.customerKey !== undefined || options.bucketKeyEnabled !== undefined
-  if (src === dst && srcKey === dstKey && replaced === undefined && !reencrypt) {
+  // Copying an older version onto its own key is how S3 restores it.
+  if (src === dst && srcKey === dstKey && replaced === undefined && !reencrypt && sourceVersionId === undefined) {
     throw new SpaceboxError('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.', where)
   }
   const snapshot = ctx.db.snapshot()
   const copied: Segment[] = []
   try {
-    const stored = await readHead(ctx, src.record.id, srcKey, snapshot)
-    if (stored === undefined) throw noSuchKey(srcBucket, srcKey)
+    const stored = await readVersion(ctx, src.record.id, { bucket: srcBucket, key: srcKey }, sourceVersionId, snapshot, true)
     const source = stored.head
+    const copySourceVersionId = reportedId(src.record.versioning, source)
+    const versions = (versionId: string | undefined): { versionId?: string, copySourceVersionId?: string } => ({
+      ...(versionId === undefined ? {} : { versionId }), ...(copySourceVersionId === undefined ? {} : { copySourceVersionId })
+    })
     checkReadConditions(source, copySourceConditions(options), { bucket: srcBucket, key: srcKey }, true)
     if (source.size > ctx.maxObjectSize) {
       throw new SpaceboxError('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source', where)
@@ -60,8 +64,8 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
       const sourceCipher = source.enc === undefined ? undefined : await cipherOf(ctx, buckets.keys, src.record.id, source.enc, options.sourceCustomerKey, { bucket: srcBucket, key: srcKey })
       const body = storedBody(ctx, stored, undefined, snapshot, sourceCipher)
       const received = await receive(ctx, body, {}, multipart ? [] : Object.keys(source.checksums) as ChecksumAlgorithm[], where, true, cipher)
-      const head = await commitReceived(ctx, buckets, dst, dstKey, received, fields, enc, options)
-      return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc) }
+      const { head, versionId } = await commitReceived(ctx, buckets, dst, dstKey, received, fields, enc, options)
+      return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc), ...versions(versionId) }
     }
     const md5 = multipart ? createHash('md5') : undefined
     for (const segment of source.segments ?? []) copied.push(await copySegment(ctx, segment, snapshot, md5))
@@ -75,8 +79,8 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
       checksums: multipart ? {} : source.checksums,
       ...(source.segments === undefined ? {} : { segments: copied })
     }
-    await commitHead(ctx, buckets, dst, dstKey, head, stored.inline, options)
-    return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums } }
+    const versionId = await commitHead(ctx, buckets, dst, dstKey, head, stored.inline, options)
+    return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...versions(versionId) }
   } catch (err) {
     for (const segment of copied) await discardSegment(ctx, segment.id).catch(() => {})
     throw err

@@ -1,31 +1,22 @@
-import { SpaceboxError } from '../errors.js'
 import type { Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
-import type { CustomerKey, GetObjectOptions, GetObjectResult, ObjectInfo, ReadConditions } from '../types.js'
+import type { GetObjectOptions, GetObjectResult, HeadObjectOptions, ObjectInfo } from '../types.js'
 import { checkReadConditions } from './conditions.js'
 import { toInfo } from './fields.js'
-import { readHead, type StoredObject } from './heads.js'
 import { resolveRange } from './range.js'
 import { bytesBody, damaged, inlineBytes, oneChunk, openBody, readChunk } from './reader.js'
 import { cipherOf } from '../crypto/encryption.js'
+import { checkVersionId, readVersion, reportedId } from './versions.js'
 
-export function noSuchKey (bucket: string, key: string): SpaceboxError {
-  return new SpaceboxError('NoSuchKey', 'The specified key does not exist.', { bucket, key })
-}
-
-async function storedObject (ctx: Context, bucketId: string, bucket: string, key: string): Promise<StoredObject> {
-  const stored = await readHead(ctx, bucketId, key)
-  if (stored === undefined) throw noSuchKey(bucket, key)
-  return stored
-}
-
-/** SSE-C objects answer HEAD only to the holder of their key, as S3. */
-export async function headObject (ctx: Context, buckets: Buckets, bucket: string, key: string, options: ReadConditions & { customerKey?: CustomerKey }): Promise<ObjectInfo> {
-  const bucketId = buckets.get(bucket).record.id
-  const { head } = await storedObject(ctx, bucketId, bucket, key)
-  if (head.enc?.alg === 'SSE-C') await cipherOf(ctx, buckets.keys, bucketId, head.enc, options.customerKey, { bucket, key })
-  checkReadConditions(head, options, { bucket, key })
-  return toInfo(bucket, key, head)
+/** SSE-C objects answer HEAD only to the holder of their key, as S3. Conditions apply to the version addressed. */
+export async function headObject (ctx: Context, buckets: Buckets, bucket: string, key: string, options: HeadObjectOptions): Promise<ObjectInfo> {
+  const where = { bucket, key }
+  const state = buckets.get(bucket)
+  const bucketId = state.record.id
+  const { head } = await readVersion(ctx, bucketId, where, checkVersionId(options.versionId, where))
+  if (head.enc?.alg === 'SSE-C') await cipherOf(ctx, buckets.keys, bucketId, head.enc, options.customerKey, where)
+  checkReadConditions(head, options, where)
+  return toInfo(bucket, key, head, reportedId(state.record.versioning, head))
 }
 
 /**
@@ -35,12 +26,14 @@ export async function headObject (ctx: Context, buckets: Buckets, bucket: string
  * again, so the record and every chunk come from one instant, whatever commits meanwhile.
  */
 export async function getObject (ctx: Context, buckets: Buckets, bucket: string, key: string, options: GetObjectOptions): Promise<GetObjectResult> {
-  const bucketId = buckets.get(bucket).record.id
+  const state = buckets.get(bucket)
+  const bucketId = state.record.id
   const where = { bucket, key }
-  for (let stored = await storedObject(ctx, bucketId, bucket, key); ;) {
+  const versionId = checkVersionId(options.versionId, where)
+  for (let stored = await readVersion(ctx, bucketId, where, versionId); ;) {
     checkReadConditions(stored.head, options, where)
     const range = resolveRange(options.range, stored.head.size, where)
-    const result = { info: toInfo(bucket, key, stored.head), ...(range === undefined ? {} : { range }) }
+    const result = { info: toInfo(bucket, key, stored.head, reportedId(state.record.versioning, stored.head)), ...(range === undefined ? {} : { range }) }
     const start = range?.start ?? 0
     const end = range?.end ?? stored.head.size - 1
     const cipher = stored.head.enc === undefined ? undefined : await cipherOf(ctx, buckets.keys, bucketId, stored.head.enc, options.customerKey, where)
@@ -49,15 +42,14 @@ export async function getObject (ctx: Context, buckets: Buckets, bucket: string,
     if (one !== undefined) {
       const chunk = await readChunk(ctx, one.segment, one.index, cipher)
       if (chunk !== undefined) return { ...result, body: bytesBody(chunk.subarray(one.from, one.to)) }
-      const again = await storedObject(ctx, bucketId, bucket, key)
+      const again = await readVersion(ctx, bucketId, where, versionId)
       if (again.head.segments?.some(s => s.id === one.segment.id) === true) throw damaged(one.segment, one.index)
       stored = again
       continue
     }
     const snapshot = ctx.db.snapshot()
     try {
-      const again = await readHead(ctx, bucketId, key, snapshot)
-      if (again === undefined) throw noSuchKey(bucket, key)
+      const again = await readVersion(ctx, bucketId, where, versionId, snapshot)
       if (again.head.segments?.[0]?.id !== stored.head.segments?.[0]?.id) {
         await snapshot.close()
         stored = again

@@ -1,6 +1,6 @@
 /**
  * Reading object records, and what replacing or deleting one involves: its lock and the deletes of
- * its chunks. A record is changed only under the object's lock (commit.ts, deleteHead here).
+ * its chunks. A record is changed only under the object's lock (commit.ts, delete.ts).
  */
 import type { AbstractSnapshot } from 'abstract-level'
 import { chunkKey, objectKey } from '../schema/keys.js'
@@ -10,6 +10,8 @@ import type { BatchOp, Context } from '../context.js'
 export interface StoredObject {
   head: ObjectHead
   inline: Buffer | undefined
+  /** The record as stored. */
+  raw: Buffer
 }
 
 /**
@@ -21,7 +23,7 @@ export async function readHead (ctx: Context, bucketId: string, key: string, sna
   const options = snapshot === undefined ? {} : { snapshot }
   const stored = objectKey(bucketId, key)
   const value = ctx.syncReads ? ctx.sub.objects.getSync(stored, options) : await ctx.sub.objects.get(stored, options)
-  return value === undefined ? undefined : decodeHead(value)
+  return value === undefined ? undefined : { ...decodeHead(value), raw: value }
 }
 
 /** Batch operations deleting every chunk of an object version. */
@@ -38,15 +40,4 @@ export function chunkDeletes (ctx: Context, segments: Segment[] | undefined): Ba
 /** The lock every change of one object's record holds. */
 export function objectLock (bucketId: string, key: string): string {
   return `object\0${bucketId}\0${key}`
-}
-
-/** Delete the object at `key` with its chunks. Returns whether there was one. */
-export async function deleteHead (ctx: Context, bucketId: string, key: string): Promise<boolean> {
-  return await ctx.locks.run(objectLock(bucketId, key), async () => {
-    const current = await readHead(ctx, bucketId, key)
-    if (current === undefined) return false
-    const ops: BatchOp[] = [{ type: 'del', sublevel: ctx.sub.objects, key: objectKey(bucketId, key) }, ...chunkDeletes(ctx, current.head.segments)]
-    await ctx.db.batch(ops, ctx.write)
-    return true
-  })
 }

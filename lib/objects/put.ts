@@ -20,10 +20,13 @@ export async function putObject (ctx: Context, buckets: Buckets, bucketName: str
   assertWriteConditions(options, where)
   if (options.ifMatch !== undefined || options.ifNoneMatch !== undefined) {
     // Fail before reading the body; the commit checks again under the object's lock.
-    checkWriteConditions((await readHead(ctx, bucket.record.id, key))?.head, options, where)
+    const current = (await readHead(ctx, bucket.record.id, key))?.head
+    checkWriteConditions(current?.marker === true ? undefined : current, options, where)
   }
   const { cipher, enc } = await encryptionFor(ctx, buckets.keys, bucket, options, where)
   const received = await receive(ctx, body, options, algorithms, where, true, cipher)
-  const head = await commitReceived(ctx, buckets, bucket, key, received, fields, enc, options)
-  return { etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc) }
+  const { head, versionId } = await commitReceived(ctx, buckets, bucket, key, received, fields, enc, options)
+  return {
+    etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc), ...(versionId === undefined ? {} : { versionId })
+  }
 }

@@ -5,7 +5,7 @@ import type { Identity } from './auth.js'
 import type { Faults } from './faults.js'
 import { S3Error, toS3Error } from './errors.js'
 import type { Target } from './request.js'
-import { renderXml } from './xml.js'
+import { renderXml, type Children } from './xml.js'
 
 /** The engine calls a request may make: those of its caller's view (a key's, or the anonymous one of a public bucket). */
 export type Store = Omit<ScopedSpacebox, 'accessKeyId'>
@@ -59,7 +59,7 @@ export function send (call: Reply, status: number, headers: Record<string, strin
   res.end(payload)
 }
 
-export function sendXml (call: Call, root: string, content: Record<string, unknown> | string, headers: Record<string, string> = {}): void {
+export function sendXml (call: Call, root: string, content: Record<string, unknown> | Children | string, headers: Record<string, string> = {}): void {
   send(call, 200, { 'content-type': 'application/xml', ...headers }, renderXml(root, content))
 }
 
@@ -123,7 +123,7 @@ const BASE_HEADERS: ReadonlySet<string> = new Set(['x-amz-request-id', 'x-amz-id
  */
 export function sendError (call: Pick<Call, 'req' | 'res' | 'requestId' | 'target' | 'extraHeaders' | 'settings'>, err: unknown): string {
   const { res } = call
-  const error = toS3Error(err)
+  const error = toS3Error(err, call.req.method)
   if (!(err instanceof S3Error) && error.code === 'InternalError') call.settings.onError(err, call.requestId)
   if (res.headersSent) {
     res.destroy()

@@ -24,6 +24,8 @@ const ENGINE_STATUS = {
   NoSuchCORSConfiguration: 404,
   NoSuchKey: 404,
   NoSuchUpload: 404,
+  NoSuchVersion: 404,
+  MethodNotAllowed: 405,
   ServerSideEncryptionConfigurationNotFoundError: 404,
   BucketAlreadyOwnedByYou: 409,
   BucketNotEmpty: 409,
@@ -58,7 +60,6 @@ const STATUS: ReadonlyMap<string, number> = new Map(Object.entries({
   RequestTimeout: 400,
   AccessForbidden: 403,
   RequestTimeTooSkewed: 403,
-  MethodNotAllowed: 405,
   BucketAlreadyExists: 409,
   ConditionalRequestConflict: 409,
   MissingContentLength: 411,
@@ -89,8 +90,11 @@ export class S3Error extends Error {
   }
 }
 
-/** The S3 error for anything thrown while serving a request; unknown failures become InternalError. */
-export function toS3Error (err: unknown): S3Error {
+/**
+ * The S3 error for anything thrown while serving a request; unknown failures become InternalError.
+ * `method` is the request's, which a 405 on a delete marker names.
+ */
+export function toS3Error (err: unknown, method = 'GET'): S3Error {
   if (err instanceof S3Error) return err
   if (isSpaceboxError(err)) {
     const extras: ErrorExtras = {}
@@ -107,6 +111,27 @@ export function toS3Error (err: unknown): S3Error {
     if (err.code === 'PreconditionFailed' && detail.condition !== undefined) extras.Condition = detail.condition
     if (err.code === 'InvalidAccessKeyId' && detail.accessKeyId !== undefined) extras.AWSAccessKeyId = detail.accessKeyId
     if (err.code === 'BucketAlreadyOwnedByYou' && err.bucket !== undefined) extras.BucketName = err.bucket
+    if (err.code === 'InvalidArgument' && detail.argumentName !== undefined) {
+      extras.ArgumentName = detail.argumentName
+      extras.ArgumentValue = detail.argumentValue ?? ''
+    }
+    if (err.code === 'NoSuchVersion') {
+      if (err.key !== undefined) extras.Key = err.key
+      if (detail.versionId !== undefined) extras.VersionId = detail.versionId
+    }
+    // A delete marker answers for the key it hides (NoSuchKey) or, named by its id, refuses
+    // anything but DELETE (MethodNotAllowed); either way the response says which marker.
+    if (detail.deleteMarker !== undefined) {
+      headers['x-amz-delete-marker'] = 'true'
+      if (detail.versionId !== undefined) headers['x-amz-version-id'] = String(detail.versionId)
+      if (err.code === 'MethodNotAllowed') {
+        extras.Method = method
+        extras.ResourceType = 'DeleteMarker'
+        headers.allow = 'DELETE'
+        // RFC 1123, as httpDate() in headers.ts writes it (which imports this module).
+        if (detail.lastModified !== undefined) headers['last-modified'] = new Date(Number(detail.lastModified)).toUTCString()
+      }
+    }
     // Engine codes that have no S3 counterpart on the wire.
     if (err.code === 'NoSuchAccessKey') return new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', extras)
     if (err.code === 'NotOpen') return new S3Error('ServiceUnavailable', 'Please reduce your request rate.', extras)

@@ -184,6 +184,7 @@ export function objectHeaders (info: ObjectInfo, query: Map<string, string>, wit
   if (info.cacheControl !== undefined) out['cache-control'] = sendable(info.cacheControl)
   if (info.expires !== undefined) out.expires = sendable(info.expires)
   for (const [name, value] of Object.entries(info.metadata)) out[`x-amz-meta-${name}`] = sendable(value)
+  if (info.versionId !== undefined) out['x-amz-version-id'] = info.versionId
   Object.assign(out, encryptionHeaders(info))
   if (withChecksums) {
     const composite = Object.values(info.checksums).some(v => v?.includes('-'))

@@ -33,12 +33,14 @@ const ROUTES = {
   GetBucketVersioning: { method: 'GET', on: 'bucket', when: has('versioning'), handler: buckets.getBucketVersioning },
   GetBucketEncryption: { method: 'GET', on: 'bucket', when: has('encryption'), handler: buckets.getBucketEncryption, notInSpaces: true },
   GetBucketCors: { method: 'GET', on: 'bucket', when: has('cors'), handler: buckets.getBucketCors },
+  ListObjectVersions: { method: 'GET', on: 'bucket', when: has('versions'), handler: listing.listObjectVersions },
   ListMultipartUploads: { method: 'GET', on: 'bucket', when: has('uploads'), handler: multipart.listMultipartUploads },
   ListObjectsV2: { method: 'GET', on: 'bucket', when: q => q.get('list-type') === '2', handler: listing.listObjectsV2, publicRead: true },
   ListObjects: { method: 'GET', on: 'bucket', handler: listing.listObjects, publicRead: true },
   HeadBucket: { method: 'HEAD', on: 'bucket', handler: buckets.headBucket, publicRead: true },
   PutBucketEncryption: { method: 'PUT', on: 'bucket', when: has('encryption'), handler: buckets.putBucketEncryption, notInSpaces: true },
   PutBucketCors: { method: 'PUT', on: 'bucket', when: has('cors'), handler: buckets.putBucketCors },
+  PutBucketVersioning: { method: 'PUT', on: 'bucket', when: has('versioning'), handler: buckets.putBucketVersioning },
   CreateBucket: { method: 'PUT', on: 'bucket', handler: buckets.createBucket },
   DeleteBucketEncryption: { method: 'DELETE', on: 'bucket', when: has('encryption'), handler: buckets.deleteBucketEncryption, notInSpaces: true },
   DeleteBucketCors: { method: 'DELETE', on: 'bucket', when: has('cors'), handler: buckets.deleteBucketCors },
@@ -68,7 +70,7 @@ const UNIMPLEMENTED = new Set([
   'accelerate', 'acl', 'analytics', 'intelligent-tiering', 'inventory', 'legal-hold', 'lifecycle', 'logging',
   'metadataConfiguration', 'metadataTable', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'policy',
   'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'session',
-  'tagging', 'torrent', 'versionId', 'versions', 'website', 'renameObject'
+  'tagging', 'torrent', 'website', 'renameObject'
 ])
 
 /**
@@ -78,13 +80,9 @@ const UNIMPLEMENTED = new Set([
 export function route (method: string, target: Target, headers: Record<string, string | string[] | undefined>): Operation {
   const q = target.query
   for (const name of q.keys()) {
-    if (UNIMPLEMENTED.has(name) && !(name === 'versionId' && q.get(name) === 'null')) {
-      throw notImplemented(`?${name}`)
-    }
+    if (UNIMPLEMENTED.has(name)) throw notImplemented(`?${name}`)
   }
   const on = target.bucket === undefined ? 'service' : target.key === undefined ? 'bucket' : 'object'
-  // Not a CreateBucket, which a PUT on a bucket otherwise is.
-  if (on === 'bucket' && method === 'PUT' && q.has('versioning')) throw notImplemented('versioning')
   const copy = headers['x-amz-copy-source'] !== undefined
   const found = ENTRIES.find(([, r]) => r.method === method && r.on === on && (r.when?.(q, copy) ?? true))
   if (found !== undefined) return found[0]

@@ -17,9 +17,15 @@ function escapeText (value: string): string {
   return ANY_SPECIAL.test(value) ? value.replace(SPECIAL, c => ESCAPES[c] as string) : value
 }
 
+/**
+ * Children of a root in the order given, for elements of different names that interleave
+ * (ListObjectVersions' Version and DeleteMarker), which an object's fields cannot.
+ */
+export type Children = Array<[string, unknown]>
+
 /** An XML document with root `root`; `xmlns` on the root unless it is an Error. */
-export function renderXml (root: string, content: Record<string, unknown> | string, namespace = true): string {
-  const inner = typeof content === 'string' ? escapeText(content) : elements(content)
+export function renderXml (root: string, content: Record<string, unknown> | Children | string, namespace = true): string {
+  const inner = typeof content === 'string' ? escapeText(content) : Array.isArray(content) ? content.map(([name, value]) => element(name, value)).join('') : elements(content)
   return `${DECLARATION}<${root}${namespace ? ` xmlns="${S3_NS}"` : ''}>${inner}</${root}>`
 }
 

@@ -4,20 +4,25 @@ import { FORMAT_KEY, FORMAT_VERSION, IDENTITY_KEY, segmentRange, type Sublevels 
 import type { FormatRecord, IdentityRecord } from './records.js'
 
 /**
- * Check the on-disk format at open: true for a new store (no format record yet); a store
- * written by a newer spacebox is refused rather than misread. Migrations from older versions go here.
+ * Check the on-disk format at open: `isNew` for a new store (no format record yet), `older` for a
+ * store of an earlier format, which this one reads as is; a store written by a newer spacebox is
+ * refused rather than misread.
  */
-export async function readFormat (sub: Sublevels): Promise<boolean> {
+export async function readFormat (sub: Sublevels): Promise<{ isNew: boolean, older: boolean }> {
   const record = await sub.meta.get(FORMAT_KEY) as FormatRecord | undefined
   if (record !== undefined && (typeof record.v !== 'number' || record.v > FORMAT_VERSION)) {
     throw new SpaceboxError('UnsupportedFormat', `The store has format version ${String(record.v)}; this spacebox reads up to ${FORMAT_VERSION}`)
   }
-  return record === undefined
+  return { isNew: record === undefined, older: record !== undefined && record.v < FORMAT_VERSION }
 }
 
-/** Mark a new store with the current format, once everything else it needs exists. */
+/**
+ * Mark a store with the current format, once everything else it needs exists; an older store is
+ * marked too, so that a spacebox too old to know delete markers refuses it instead of misreading it.
+ */
 export async function writeFormat (sub: Sublevels): Promise<void> {
-  await sub.meta.put(FORMAT_KEY, { v: FORMAT_VERSION, created: Date.now() } satisfies FormatRecord)
+  const record = await sub.meta.get(FORMAT_KEY) as FormatRecord | undefined
+  await sub.meta.put(FORMAT_KEY, { v: FORMAT_VERSION, created: record?.created ?? Date.now() } satisfies FormatRecord)
 }
 
 /** The store's identity, made on first open: the owner id its listings report. */

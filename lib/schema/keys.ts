@@ -10,7 +10,12 @@
  * |           | `identity`                                   | IdentityRecord (JSON)              |
  * |           | `keyring`                                    | KeyringRecord (JSON)               |
  * | `buckets` | bucket name                                  | BucketRecord (JSON)                |
- * | `objects` | bucketId (24 bytes) + object key (UTF-8)     | ObjectHead (binary, records.ts)    |
+ * | `objects` | bucketId (24 bytes) + object key (UTF-8)     | ObjectHead (binary, records.ts) of |
+ * |           |                                              | the key's current version          |
+ * | `versions`| bucketId (24) + object key + 0x00 + sort key | ObjectHead of a noncurrent version |
+ * |           | (24 hex, newest first)                       |                                    |
+ * | `nullv`   | bucketId (24) + object key                   | sort key of the key's `null`       |
+ * |           |                                              | version, while it is noncurrent    |
  * | `chunks`  | segmentId (24) + chunk index (8 hex digits)  | the chunk's bytes                  |
  * | `pending` | segmentId (24)                               | creation time; a segment being     |
  * |           |                                              | written, swept at open after crash |
@@ -25,10 +30,15 @@
  * exactly LevelDB's order. Chunks are keyed by segment, not by object name: a segment is written
  * under a fresh time-ordered id, so its chunks sort in write order (LevelDB ingests sorted keys far
  * faster), and replacing or deleting an object deletes a known, contiguous run of keys.
+ *
+ * Versions: `objects` holds every key's current version (a delete marker included), so reading the
+ * latest is one get and listings never see noncurrent data; a key has a record there exactly while
+ * it has any version. Noncurrent versions sort after the current one in `versions`, newest first.
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 
-export const FORMAT_VERSION = 1
+/** 2: versions and delete markers (a store of format 1 is read as is). */
+export const FORMAT_VERSION = 2
 export const ID_LENGTH = 24
 
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -38,6 +48,8 @@ export interface Sublevels {
   meta: Sublevel<string, unknown>
   buckets: Sublevel<string, unknown>
   objects: Sublevel<Buffer, Buffer>
+  versions: Sublevel<Buffer, Buffer>
+  nullv: Sublevel<Buffer, string>
   chunks: Sublevel<string, Buffer>
   pending: Sublevel<string, string>
   uploads: Sublevel<Buffer, unknown>
@@ -52,6 +64,8 @@ export function openSublevels (db: AnyLevel): Sublevels {
     meta: db.sublevel<string, unknown>('meta', { valueEncoding: 'json' }),
     buckets: db.sublevel<string, unknown>('buckets', { valueEncoding: 'json' }),
     objects: db.sublevel<Buffer, Buffer>('objects', { keyEncoding: 'buffer', valueEncoding: 'buffer' }),
+    versions: db.sublevel<Buffer, Buffer>('versions', { keyEncoding: 'buffer', valueEncoding: 'buffer' }),
+    nullv: db.sublevel<Buffer, string>('nullv', { keyEncoding: 'buffer', valueEncoding: 'utf8' }),
     chunks: db.sublevel<string, Buffer>('chunks', { valueEncoding: 'buffer' }),
     pending: db.sublevel<string, string>('pending', {}),
     uploads: db.sublevel<Buffer, unknown>('uploads', { keyEncoding: 'buffer', valueEncoding: 'json' }),
@@ -94,6 +108,26 @@ export function upperBound (prefix: Buffer): Buffer {
   out[end - 1] = (out[end - 1] as number) + 1
   return out
 }
+
+const VERSION_SEPARATOR = Buffer.from([0])
+
+/** `versions` key of a noncurrent version: object keys hold no U+0000, so versions sort by key, then newest first. */
+export function versionKey (bucketId: string, key: string, sortKey: string): Buffer {
+  return Buffer.concat([objectKey(bucketId, key), VERSION_SEPARATOR, Buffer.from(sortKey, 'latin1')])
+}
+
+/** Bounds of every noncurrent version of one key. */
+export function versionsOfKey (bucketId: string, key: string): { gt: Buffer, lt: Buffer } {
+  const stored = objectKey(bucketId, key)
+  return { gt: Buffer.concat([stored, VERSION_SEPARATOR]), lt: Buffer.concat([stored, Buffer.from([1])]) }
+}
+
+/** The object key held in a `versions` key. */
+export function versionKeyName (stored: Buffer): string {
+  return stored.toString('utf8', ID_LENGTH, stored.length - SORT_KEY_LENGTH - 1)
+}
+
+export const SORT_KEY_LENGTH = 24
 
 /** `chunks` key of chunk `index` of a segment. */
 export function chunkKey (segmentId: string, index: number): string {

@@ -32,6 +32,8 @@ export interface BucketRecord {
   region: string
   /** Default encryption of new objects (PutBucketEncryption). */
   encryption?: BucketEncryption
+  /** Versioning (PutBucketVersioning); absent while it was never enabled. */
+  versioning?: 'Enabled' | 'Suspended'
   /** Cross-origin rules (PutBucketCors), checked before they are stored. */
   cors?: CorsRule[]
   /** The bucket key new objects derive their keys from, while it is fresh. */
@@ -98,21 +100,37 @@ export interface ObjectHead {
   /** Where the bytes are; absent when they are stored inline, after the record. */
   segments?: Segment[]
   enc?: ObjectEncryption
+  /** The version id; absent for the `null` version (written while versioning was off or suspended). */
+  vid?: string
+  /** Time-ordered id giving the version's place among the key's versions (versions.ts); absent before versioning. */
+  order?: string
+  /** A delete marker: no bytes, and the key reads as missing while it is current. */
+  marker?: true
 }
 
-/** Layout: u32 big-endian length of the JSON, the JSON, then the inline bytes if any. */
+const MARKER_BIT = 0x80000000
+
+/**
+ * Layout: u32 big-endian length of the JSON, the JSON, then the inline bytes if any. The length's
+ * top bit marks a delete marker, so that listings pass over markers without parsing them.
+ */
 export function encodeHead (head: ObjectHead, inline?: Uint8Array): Buffer {
   const json = JSON.stringify(head)
   const jsonLength = Buffer.byteLength(json)
   const out = Buffer.allocUnsafe(4 + jsonLength + (inline?.length ?? 0))
-  out.writeUInt32BE(jsonLength, 0)
+  out.writeUInt32BE(head.marker === true ? (jsonLength | MARKER_BIT) >>> 0 : jsonLength, 0)
   out.write(json, 4, 'utf8')
   if (inline !== undefined) out.set(inline, 4 + jsonLength)
   return out
 }
 
+/** Whether a stored record is a delete marker, read without decoding it. */
+export function isMarker (value: Buffer): boolean {
+  return (value.readUInt32BE(0) & MARKER_BIT) !== 0
+}
+
 export function decodeHead (value: Buffer): { head: ObjectHead, inline: Buffer | undefined } {
-  const jsonLength = value.readUInt32BE(0)
+  const jsonLength = (value.readUInt32BE(0) & ~MARKER_BIT) >>> 0
   const head = JSON.parse(value.toString('utf8', 4, 4 + jsonLength)) as ObjectHead
   return { head, inline: head.segments === undefined ? value.subarray(4 + jsonLength) : undefined }
 }

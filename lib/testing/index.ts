@@ -133,12 +133,13 @@ function ignore (code: string): (err: unknown) => void {
   }
 }
 
-/** Every bucket (with its objects and uploads) and every key but the server's own, gone. */
+/** Every bucket (with its objects, versions and uploads) and every key but the server's own, gone. */
 async function empty (box: Spacebox, keep: string): Promise<void> {
   for (const bucket of await box.listBuckets()) {
+    // Every version and delete marker, by id: a versioned bucket is empty only then.
     for (;;) {
-      const page = await box.listObjectsV2(bucket.name, { maxKeys: 1000 })
-      if (page.contents.length > 0) await box.deleteObjects(bucket.name, page.contents.map(o => o.key))
+      const page = await box.listObjectVersions(bucket.name)
+      if (page.versions.length > 0) await box.deleteObjects(bucket.name, page.versions.map(({ key, versionId }) => ({ key, versionId })))
       if (!page.isTruncated) break
     }
     for (;;) {

@@ -17,12 +17,14 @@ const CASES: Array<[Operation, string, 'service' | 'bucket' | 'object', string, 
   ['GetBucketVersioning', 'GET', 'bucket', 'versioning'],
   ['GetBucketEncryption', 'GET', 'bucket', 'encryption'],
   ['GetBucketCors', 'GET', 'bucket', 'cors'],
+  ['ListObjectVersions', 'GET', 'bucket', 'versions&prefix=a'],
   ['ListMultipartUploads', 'GET', 'bucket', 'uploads&prefix=a'],
   ['ListObjectsV2', 'GET', 'bucket', 'list-type=2&prefix=a'],
   ['ListObjects', 'GET', 'bucket', 'prefix=a&x-id=ListObjects'],
   ['HeadBucket', 'HEAD', 'bucket', ''],
   ['PutBucketEncryption', 'PUT', 'bucket', 'encryption'],
   ['PutBucketCors', 'PUT', 'bucket', 'cors'],
+  ['PutBucketVersioning', 'PUT', 'bucket', 'versioning'],
   ['CreateBucket', 'PUT', 'bucket', ''],
   ['DeleteBucketEncryption', 'DELETE', 'bucket', 'encryption'],
   ['DeleteBucketCors', 'DELETE', 'bucket', 'cors'],
@@ -49,11 +51,16 @@ t.test('each operation is selected by its method, what the path addresses and it
   }
 })
 
+t.test('a versionId names a version of the object; it selects no operation of its own', async t => {
+  t.equal(route('GET', target('object', 'versionId=3'), {}), 'GetObject')
+  t.equal(route('HEAD', target('object', 'versionId=null'), {}), 'HeadObject')
+  t.equal(route('DELETE', target('object', 'versionId=3'), {}), 'DeleteObject')
+  t.equal(route('GET', target('object', 'attributes&versionId=3'), {}), 'GetObjectAttributes')
+})
+
 t.test('what is not served is NotImplemented or MethodNotAllowed, never another operation', async t => {
-  t.throws(() => route('PUT', target('bucket', 'versioning'), {}), { code: 'NotImplemented' }, 'PUT ?versioning is not a CreateBucket')
   t.throws(() => route('GET', target('bucket', 'acl'), {}), { code: 'NotImplemented' }, 'GET ?acl does not list the bucket')
-  t.throws(() => route('GET', target('object', 'versionId=3'), {}), { code: 'NotImplemented' })
-  t.equal(route('GET', target('object', 'versionId=null'), {}), 'GetObject', 'versionId=null is the only version there is')
+  t.throws(() => route('GET', target('object', 'tagging&versionId=3'), {}), { code: 'NotImplemented' }, 'not a GetObject of that version')
   t.throws(() => route('POST', target('bucket'), {}), { code: 'NotImplemented' }, 'browser form uploads')
   t.throws(() => route('POST', target('object'), {}), { code: 'NotImplemented' })
   t.throws(() => route('PUT', target('service'), {}), { code: 'MethodNotAllowed' })

@@ -87,12 +87,28 @@ export async function getBucketLocation (call: Call): Promise<void> {
 }
 
 /**
- * GetBucketVersioning: spacebox does not version objects, so versioning has never been enabled.
+ * PutBucketVersioning: Enabled or Suspended (Content-MD5 or a checksum required, as S3). MFA
+ * delete is not kept: asking for it is NotImplemented, turning it off changes nothing.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketVersioning.html
+ */
+export async function putBucketVersioning (call: Call): Promise<void> {
+  const doc = parseXml(await configBody(call, true), 'VersioningConfiguration', [])
+  const mfaDelete = optionalText(doc, 'MfaDelete')?.trim()
+  if (mfaDelete === 'Enabled') throw new S3Error('NotImplemented', 'A header or query you provided requested a function that is not implemented: MfaDelete.')
+  if (mfaDelete !== undefined && mfaDelete !== 'Disabled') throw malformedXml()
+  const status = optionalText(doc, 'Status')?.trim()
+  if (status !== 'Enabled' && status !== 'Suspended') throw malformedXml()
+  await call.store.putBucketVersioning(call.bucket, status)
+  send(call, 200, {})
+}
+
+/**
+ * GetBucketVersioning: no Status while versioning was never enabled.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html
  */
 export async function getBucketVersioning (call: Call): Promise<void> {
-  await call.store.headBucket(call.bucket)
-  sendXml(call, 'VersioningConfiguration', {})
+  const { status } = await call.store.getBucketVersioning(call.bucket)
+  sendXml(call, 'VersioningConfiguration', status === undefined ? {} : { Status: status })
 }
 
 /**

@@ -1,7 +1,7 @@
-import type { ListObjectsOptions, ListObjectsV2Options, ObjectSummary } from '../../index.js'
+import type { ListObjectsOptions, ListObjectsV2Options, ListObjectVersionsOptions, ObjectSummary, ObjectVersion } from '../../index.js'
 import { sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
-import { OWNER } from '../xml.js'
+import { OWNER, type Children } from '../xml.js'
 
 /**
  * With `encoding-type=url`, names are sent URL-encoded, space as %20 and '+' as %2B: clients
@@ -107,4 +107,50 @@ export async function listObjects (call: Call): Promise<void> {
     Contents: contents(page.contents, encode, true),
     CommonPrefixes: page.commonPrefixes.map(p => ({ Prefix: encode(p) }))
   })
+}
+
+/** A Version or DeleteMarker element, children in S3's order; a marker has no bytes to describe. */
+function versionEntry (v: ObjectVersion, encode: (s: string) => string): [string, Record<string, unknown>] {
+  const common = { Key: encode(v.key), VersionId: v.versionId, IsLatest: String(v.isLatest), LastModified: v.lastModified.toISOString() }
+  if (v.deleteMarker) return ['DeleteMarker', { ...common, Owner: OWNER }]
+  return ['Version', {
+    ...common,
+    ETag: v.etag,
+    ChecksumAlgorithm: v.checksumAlgorithm,
+    Size: String(v.size),
+    Owner: OWNER,
+    StorageClass: v.storageClass
+  }]
+}
+
+/**
+ * ListObjectVersions: versions and delete markers by key, newest first within a key, in one
+ * interleaved list as S3 writes it (SDKs split it into two); pages by key and version id marker.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
+ */
+export async function listObjectVersions (call: Call): Promise<void> {
+  const encode = nameEncoder(call)
+  const options: ListObjectVersionsOptions = prefixAndDelimiter(call)
+  const keyMarker = given(call, 'key-marker')
+  if (keyMarker !== undefined) options.keyMarker = keyMarker
+  const versionIdMarker = given(call, 'version-id-marker')
+  if (versionIdMarker !== undefined) options.versionIdMarker = versionIdMarker
+  const maxKeys = maxOf(call, 'max-keys')
+  if (maxKeys !== undefined) options.maxKeys = maxKeys
+  const page = await call.store.listObjectVersions(call.bucket, options)
+  const children: Children = [
+    ['Name', call.bucket],
+    ['Prefix', encode(page.prefix)],
+    ['KeyMarker', encode(page.keyMarker)],
+    ['VersionIdMarker', page.versionIdMarker],
+    ['NextKeyMarker', page.nextKeyMarker === undefined ? undefined : encode(page.nextKeyMarker)],
+    ['NextVersionIdMarker', page.nextVersionIdMarker],
+    ['MaxKeys', String(page.maxKeys)],
+    ['Delimiter', page.delimiter === undefined ? undefined : encode(page.delimiter)],
+    ['IsTruncated', String(page.isTruncated)],
+    ['EncodingType', given(call, 'encoding-type') === undefined ? undefined : 'url'],
+    ...page.versions.map(v => versionEntry(v, encode)),
+    ['CommonPrefixes', page.commonPrefixes.map(p => ({ Prefix: encode(p) }))]
+  ]
+  sendXml(call, 'ListVersionsResult', children)
 }

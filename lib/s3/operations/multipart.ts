@@ -6,7 +6,7 @@ import { S3Error } from '../errors.js'
 import { assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, objectHeadersOf } from '../headers.js'
 import { header } from '../request.js'
 import { children, MAX_XML_BYTES, optionalText, OWNER, parseXml, text } from '../xml.js'
-import { continueIfAsked, copySourceOf, digestOptions, sourceConditions, writeConditions } from './objects.js'
+import { continueIfAsked, copiedVersion, copySourceOf, digestOptions, sourceConditions, writeConditions, writtenVersion } from './objects.js'
 import { maxOf, nameEncoder, prefixAndDelimiter } from './listing.js'
 
 function uploadIdOf (call: Call): string {
@@ -84,8 +84,13 @@ export async function uploadPartCopy (call: Call): Promise<void> {
   if (customerKey !== undefined) options.customerKey = customerKey
   const sourceKey = customerKeyOf(call.req.headers, 'x-amz-copy-source-')
   if (sourceKey !== undefined) options.sourceCustomerKey = sourceKey
+  if (source.versionId !== undefined) options.sourceVersionId = source.versionId
   const result = await call.store.uploadPartCopy(call.bucket, call.key, uploadIdOf(call), partNumber, source.bucket, source.key, options)
-  sendXml(call, 'CopyPartResult', { LastModified: result.lastModified.toISOString(), ETag: result.etag, ...checksumElements(result.checksums) })
+  sendXml(call, 'CopyPartResult', {
+    LastModified: result.lastModified.toISOString(),
+    ETag: result.etag,
+    ...checksumElements(result.checksums)
+  }, copiedVersion(result.copySourceVersionId))
 }
 
 /** The parts listed in a CompleteMultipartUpload body, with any per-part checksums. */
@@ -128,7 +133,7 @@ export async function completeMultipartUpload (call: Call): Promise<void> {
     ETag: result.etag,
     ...checksumElements(result.checksums),
     ...(result.checksumType !== undefined && Object.keys(result.checksums).length > 0 ? { ChecksumType: result.checksumType } : {})
-  }, encryptionHeaders(result))
+  }, { ...writtenVersion(result.versionId), ...encryptionHeaders(result) })
 }
 
 /**

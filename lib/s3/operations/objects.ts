@@ -1,4 +1,6 @@
-import { isSpaceboxError, type CopyObjectOptions, type GetObjectOptions, type PutObjectOptions, type ReadConditions } from '../../index.js'
+import {
+  isSpaceboxError, type CopyObjectOptions, type GetObjectOptions, type HeadObjectOptions, type ObjectIdentifier, type PutObjectOptions, type ReadConditions
+} from '../../index.js'
 import { payloadOf } from '../body.js'
 import { send, sendStream, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
@@ -35,9 +37,24 @@ export async function putObject (call: Call): Promise<void> {
   const result = await call.store.putObject(call.bucket, call.key, payload.body, options)
   send(call, 200, {
     etag: result.etag,
+    ...writtenVersion(result.versionId),
     ...checksumHeaders(result.checksums, 'FULL_OBJECT'),
     ...encryptionHeaders(result)
   })
+}
+
+/**
+ * x-amz-version-id of a PutObject or CompleteMultipartUpload: only a real id. S3 sends none for
+ * the null version a Suspended bucket writes (GET and HEAD of it then say `null`).
+ */
+export function writtenVersion (versionId: string | undefined): Record<string, string> {
+  return versionId === undefined || versionId === 'null' ? {} : { 'x-amz-version-id': versionId }
+}
+
+/** The version `?versionId=` names, as given: the engine refuses an empty or malformed id. */
+function versionOf (call: Call): { versionId?: string } {
+  const versionId = call.target.query.get('versionId')
+  return versionId === undefined ? {} : { versionId }
 }
 
 /** Content-MD5 and x-amz-checksum-* of a write, and the algorithm the SDK asks us to compute. */
@@ -91,7 +108,7 @@ function validDate (value: string | undefined): Date | undefined {
 }
 
 function getOptions (call: Call): GetObjectOptions {
-  const options: GetObjectOptions = readConditions(call)
+  const options: GetObjectOptions = { ...readConditions(call), ...versionOf(call) }
   const range = header(call.req.headers, 'range')
   if (range !== undefined) options.range = range
   const customerKey = customerKeyOf(call.req.headers)
@@ -165,12 +182,17 @@ function notModified (call: Call, err: unknown): boolean {
 }
 
 /**
- * DeleteObject: 204 whether or not the key existed.
+ * DeleteObject: 204 whether or not the key (or the version named) existed. In a versioned bucket
+ * it writes a delete marker, or with a versionId removes that version or marker for good; the
+ * headers say which.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
  */
 export async function deleteObject (call: Call): Promise<void> {
-  await call.store.deleteObject(call.bucket, call.key)
-  send(call, 204, {})
+  const result = await call.store.deleteObject(call.bucket, call.key, versionOf(call))
+  const headers: Record<string, string> = {}
+  if (result.deleteMarker === true) headers['x-amz-delete-marker'] = 'true'
+  if (result.versionId !== undefined) headers['x-amz-version-id'] = result.versionId
+  send(call, 204, headers)
 }
 
 /**
@@ -186,35 +208,55 @@ export async function deleteObjects (call: Call): Promise<void> {
   const doc = parseXml(bytes.toString('utf8'), 'Delete', ['Object'])
   const objects = children(doc, 'Object')
   if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
-  const keys = objects.map(o => text(o, 'Key'))
+  const entries = objects.map((o): string | ObjectIdentifier => {
+    const key = text(o, 'Key')
+    const versionId = optionalText(o, 'VersionId')
+    return versionId === undefined ? key : { key, versionId }
+  })
   const quiet = optionalText(doc, 'Quiet')?.trim().toLowerCase() === 'true'
-  const result = await call.store.deleteObjects(call.bucket, keys)
+  const result = await call.store.deleteObjects(call.bucket, entries)
+  // Children in S3's order; those left undefined are not written.
+  const deleted = result.deleted.map(d => ({
+    Key: d.key,
+    VersionId: d.versionId,
+    DeleteMarker: d.deleteMarker === true ? 'true' : undefined,
+    DeleteMarkerVersionId: d.deleteMarkerVersionId
+  }))
   sendXml(call, 'DeleteResult', {
-    ...(quiet ? {} : { Deleted: result.deleted.map(Key => ({ Key })) }),
-    Error: result.errors.map(e => ({ Key: e.key, Code: e.code, Message: e.message }))
+    Deleted: quiet ? undefined : deleted,
+    Error: result.errors.map(e => ({ Key: e.key, VersionId: e.versionId, Code: e.code, Message: e.message }))
   })
 }
 
-/** The bucket, key and version of `x-amz-copy-source` (URL-encoded, leading '/' optional). */
-export function copySourceOf (call: Call): { bucket: string, key: string } {
+const VERSION_SUFFIX = '?versionId='
+
+/**
+ * The bucket, key and version of `x-amz-copy-source` (URL-encoded, leading '/' optional, then
+ * optionally `?versionId=<id>`). Decoded whole before the split, so an encoded separator splits
+ * too, as versitygw's parity tests show; at the last one, since an id never holds a '?'.
+ */
+export function copySourceOf (call: Call): { bucket: string, key: string, versionId?: string } {
   const raw = header(call.req.headers, 'x-amz-copy-source') ?? ''
-  const mark = raw.indexOf('?')
-  const path = mark === -1 ? raw : raw.slice(0, mark)
-  if (mark !== -1 && !/^versionId=null$/.test(raw.slice(mark + 1))) {
-    throw new S3Error('NotImplemented', 'Copying a specific object version is not implemented.')
-  }
   let decoded: string
   try {
-    decoded = decodeURIComponent(path)
+    decoded = decodeURIComponent(raw)
   } catch {
     throw new S3Error('InvalidArgument', 'Invalid copy source encoding', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw })
   }
-  const trimmed = decoded.startsWith('/') ? decoded.slice(1) : decoded
+  const mark = decoded.lastIndexOf(VERSION_SUFFIX)
+  const path = mark === -1 ? decoded : decoded.slice(0, mark)
+  const trimmed = path.startsWith('/') ? path.slice(1) : path
   const slash = trimmed.indexOf('/')
   if (slash <= 0 || slash === trimmed.length - 1) {
     throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw })
   }
-  return { bucket: trimmed.slice(0, slash), key: trimmed.slice(slash + 1) }
+  const source = { bucket: trimmed.slice(0, slash), key: trimmed.slice(slash + 1) }
+  return mark === -1 ? source : { ...source, versionId: decoded.slice(mark + VERSION_SUFFIX.length) }
+}
+
+/** x-amz-copy-source-version-id: the source version copied, when its bucket was ever versioned. */
+export function copiedVersion (copySourceVersionId: string | undefined): Record<string, string> {
+  return copySourceVersionId === undefined ? {} : { 'x-amz-copy-source-version-id': copySourceVersionId }
 }
 
 /** x-amz-copy-source-if-* conditions. */
@@ -249,6 +291,7 @@ export async function copyObject (call: Call): Promise<void> {
   }
   const sourceKey = customerKeyOf(headers, 'x-amz-copy-source-')
   if (sourceKey !== undefined) options.sourceCustomerKey = sourceKey
+  if (source.versionId !== undefined) options.sourceVersionId = source.versionId
   const result = await call.store.copyObject(source.bucket, source.key, call.bucket, call.key, options)
   const checksums = Object.entries(result.checksums).filter(([, v]) => v !== undefined && !v.includes('-'))
   sendXml(call, 'CopyObjectResult', {
@@ -256,7 +299,12 @@ export async function copyObject (call: Call): Promise<void> {
     ETag: result.etag,
     ...Object.fromEntries(checksums.map(([alg, v]) => [`Checksum${alg}`, v])),
     ...(checksums.length > 0 ? { ChecksumType: 'FULL_OBJECT' } : {})
-  }, encryptionHeaders(result))
+  }, {
+    // Unlike PutObject's, `null` too: the CopyObject reference says so for a Suspended destination.
+    ...(result.versionId === undefined ? {} : { 'x-amz-version-id': result.versionId }),
+    ...copiedVersion(result.copySourceVersionId),
+    ...encryptionHeaders(result)
+  })
 }
 
 /**
@@ -267,7 +315,7 @@ export async function copyObject (call: Call): Promise<void> {
 export async function getObjectAttributes (call: Call): Promise<void> {
   const wanted = new Set((header(call.req.headers, 'x-amz-object-attributes') ?? '').split(',').map(s => s.trim()).filter(s => s !== ''))
   if (wanted.size === 0) throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes', ArgumentValue: '' })
-  const options: ReadConditions & { customerKey?: ReturnType<typeof customerKeyOf> & object } = readConditions(call)
+  const options: HeadObjectOptions = { ...readConditions(call), ...versionOf(call) }
   const customerKey = customerKeyOf(call.req.headers)
   if (customerKey !== undefined) options.customerKey = customerKey
   const info = await call.store.headObject(call.bucket, call.key, options)
@@ -284,5 +332,8 @@ export async function getObjectAttributes (call: Call): Promise<void> {
   }
   if (wanted.has('StorageClass')) body.StorageClass = info.storageClass
   if (wanted.has('ObjectSize')) body.ObjectSize = String(info.size)
-  sendXml(call, 'GetObjectAttributesResponse', body, { 'last-modified': httpDate(info.lastModified) })
+  sendXml(call, 'GetObjectAttributesResponse', body, {
+    'last-modified': httpDate(info.lastModified),
+    ...(info.versionId === undefined ? {} : { 'x-amz-version-id': info.versionId })
+  })
 }
