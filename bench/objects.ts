@@ -151,7 +151,7 @@ export function getScenario (c: ObjectCase): Scenario {
 }
 
 /** 0..count-1 in a fixed pseudo-random order (Fisher–Yates over a small LCG). */
-function shuffled (count: number): Uint32Array {
+export function shuffled (count: number): Uint32Array {
   const out = new Uint32Array(count)
   for (let i = 0; i < count; i++) out[i] = i
   let x = 12345

@@ -3,10 +3,20 @@ import { objectPrefixRange, uploadPrefixRange } from './schema/keys.js'
 import type { BucketEncryption, BucketRecord } from './schema/records.js'
 import type { BatchOp, Context } from './context.js'
 import type { BucketState } from './bucket-state.js'
-import type { BucketEncryptionConfig, BucketInfo, BucketVersioning, CorsRule, VersioningStatus } from './types.js'
+import type { BucketEncryptionConfig, BucketInfo, BucketVersioning, CorsRule, VersioningStatus, WebsiteConfiguration } from './types.js'
 import { newId } from './internal/ids.js'
 import { BucketKeys } from './crypto/bucket-keys.js'
 import { checkCorsRules, compileCors, type CorsPolicy } from './cors.js'
+import { checkWebsiteConfiguration, compileWebsite, type WebsitePolicy } from './website.js'
+import type { StoredAcl } from './access/acl.js'
+import { compilePolicy, type CompiledPolicy } from './access/bucket-policy.js'
+
+/** A bucket's ACL and policy, as the scoped view decides by them. */
+export interface BucketAccess {
+  acl: StoredAcl | undefined
+  /** null: a stored policy that no longer compiles; it denies everything but replacing it. */
+  policy: CompiledPolicy | null | undefined
+}
 
 /**
  * The bucket table. All records are held in memory (one process owns a LevelDB store), so
@@ -19,6 +29,11 @@ export class Buckets {
   // Compiled once per stored configuration (a new one is a new array); undefined for rules a store
   // written before today's checks holds and the checks refuse: they match nothing.
   readonly #corsPolicies = new WeakMap<CorsRule[], CorsPolicy | undefined>()
+  // The same for website configurations.
+  readonly #websitePolicies = new WeakMap<WebsiteConfiguration, WebsitePolicy | undefined>()
+  // Likewise the bucket policy, per record (a changed policy is a new record); null for one that
+  // today's checks refuse (stored by a looser build), which fails closed: see BucketAccess.
+  readonly #policies = new WeakMap<BucketRecord, CompiledPolicy | null>()
   /** The buckets' encryption keys. */
   readonly keys: BucketKeys
 
@@ -51,12 +66,12 @@ export class Buckets {
     return [...this.#byName.values()].map(s => info(s.record)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   }
 
-  async create (name: string, region: string): Promise<BucketInfo> {
+  async create (name: string, region: string, acl: StoredAcl | undefined): Promise<BucketInfo> {
     return await this.#ctx.locks.run(`bucket\0${name}`, async () => {
       if (this.#byName.has(name)) {
         throw new SpaceboxError('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { bucket: name })
       }
-      const record: BucketRecord = { v: 1, id: newId(), name, created: this.#ctx.now(), region }
+      const record: BucketRecord = { v: 1, id: newId(), name, created: this.#ctx.now(), region, ...(acl === undefined ? {} : { acl }) }
       await this.#ctx.sub.buckets.put(name, record, this.#ctx.write)
       this.#byName.set(name, { record, active: 0, deleting: undefined, drained: undefined })
       return info(record)
@@ -129,6 +144,49 @@ export class Buckets {
     await this.update(this.get(name), record => { record.versioning = status })
   }
 
+  /** Replace the bucket's canned ACL (undefined: private). */
+  async setAcl (name: string, acl: StoredAcl | undefined): Promise<void> {
+    await this.update(this.get(name), record => {
+      if (acl === undefined) delete record.acl
+      else record.acl = acl
+    })
+  }
+
+  /** The bucket policy as it was given; NoSuchBucketPolicy if none. */
+  policy (name: string): string {
+    const policy = this.get(name).record.policy
+    if (policy === undefined) throw new SpaceboxError('NoSuchBucketPolicy', 'The bucket policy does not exist', { bucket: name })
+    return policy
+  }
+
+  /** Replace (or, with undefined, remove) the bucket policy, already checked. */
+  async setPolicy (name: string, policy: string | undefined): Promise<void> {
+    await this.update(this.get(name), record => {
+      if (policy === undefined) delete record.policy
+      else record.policy = policy
+    })
+  }
+
+  /**
+   * What decides an unsigned caller's access to a bucket, and what may deny a key's: its ACL and
+   * its policy compiled. Undefined when there is no such bucket.
+   */
+  access (name: string): BucketAccess | undefined {
+    const record = this.#byName.get(name)?.record
+    if (record === undefined) return undefined
+    if (record.policy === undefined) return { acl: record.acl, policy: undefined }
+    let compiled = this.#policies.get(record)
+    if (compiled === undefined) {
+      try {
+        compiled = compilePolicy(record.policy, name)
+      } catch {
+        compiled = null
+      }
+      this.#policies.set(record, compiled)
+    }
+    return { acl: record.acl, policy: compiled }
+  }
+
   /** The bucket's CORS rules (a copy); NoSuchCORSConfiguration if none. */
   cors (name: string): CorsRule[] {
     const rules = this.get(name).record.cors
@@ -157,6 +215,37 @@ export class Buckets {
     await this.update(this.get(name), record => {
       if (rules === undefined) delete record.cors
       else record.cors = rules
+    })
+  }
+
+  /** The bucket's website configuration (a copy); NoSuchWebsiteConfiguration if none. */
+  website (name: string): WebsiteConfiguration {
+    const config = this.get(name).record.website
+    if (config === undefined) {
+      throw new SpaceboxError('NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration', { bucket: name })
+    }
+    return structuredClone(config)
+  }
+
+  /** The bucket's website configuration compiled for serving; undefined when it has none. NoSuchBucket. */
+  websitePolicy (name: string): WebsitePolicy | undefined {
+    const config = this.get(name).record.website
+    if (config === undefined) return undefined
+    if (!this.#websitePolicies.has(config)) {
+      let policy: WebsitePolicy | undefined
+      try {
+        policy = compileWebsite(checkWebsiteConfiguration(config, name))
+      } catch {}
+      this.#websitePolicies.set(config, policy)
+    }
+    return this.#websitePolicies.get(config)
+  }
+
+  /** Replace (or, with undefined, remove) the bucket's website configuration, already checked. */
+  async setWebsite (name: string, config: WebsiteConfiguration | undefined): Promise<void> {
+    await this.update(this.get(name), record => {
+      if (config === undefined) delete record.website
+      else record.website = config
     })
   }
 

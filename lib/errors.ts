@@ -38,6 +38,10 @@ export type ErrorCode =
   | 'SlowDown'
   | 'ServerSideEncryptionConfigurationNotFoundError'
   | 'NoSuchCORSConfiguration'
+  | 'MalformedPolicy'
+  | 'NoSuchBucketPolicy'
+  | 'MalformedACLError'
+  | 'NoSuchWebsiteConfiguration'
 
 export interface ErrorDetails {
   bucket?: string | undefined

@@ -9,6 +9,7 @@ import { deriveKey, openKeyring } from './crypto/keyring.js'
 import { rotateMasterKey, type RotationResult } from './crypto/rotate.js'
 import { Buckets } from './buckets.js'
 import { checkCorsRules, type CorsPolicy } from './cors.js'
+import { checkWebsiteConfiguration, type WebsitePolicy } from './website.js'
 import type { Context, WriteOptions } from './context.js'
 import { KeyedLock } from './internal/lock.js'
 import { Gate } from './internal/gate.js'
@@ -25,18 +26,24 @@ import type {
   BucketInfo, BucketVersioning, Body, CopyObjectOptions, DeleteObjectOptions, DeleteObjectResult, HeadObjectOptions, ObjectIdentifier,
   ListObjectVersionsOptions, ListObjectVersionsResult, ObjectVersion, VersioningStatus, CopyObjectResult, DeleteObjectsResult, GetObjectOptions, GetObjectResult,
   ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ObjectInfo, ObjectSummary,
-  OpenOptions, PutObjectOptions, PutObjectResult, StoreStats, StoreStatus
+  OpenOptions, PutObjectOptions, PutObjectResult, StoreStats, StoreStatus, WebsiteConfiguration,
+  BucketAcl, BucketPolicyStatus, CannedAcl, ObjectCannedAcl, ObjectAcl, ObjectAclOptions, PublicAccess, PublicAccessOptions
 } from './types.js'
 import { listAll, listObjects, listObjectsV2 } from './listing.js'
 import { listAllVersions, listObjectVersions } from './version-listing.js'
 import { AccessKeys } from './access/keys.js'
 import { Usage } from './access/usage.js'
 import { anonymousPrincipal, keyPrincipal, ScopedView, type Principal } from './access/scoped.js'
+import type { RequestContext } from './access/decide.js'
 import type { ScopedMethod } from './access/operations.js'
 import { listingScopeOf } from './internal/view-options.js'
 import { createMultipartUpload, uploadPart, uploadPartCopy } from './multipart/parts.js'
 import { abortMultipartUpload, completeMultipartUpload } from './multipart/complete.js'
 import { listMultipartUploads, listParts } from './multipart/list.js'
+import { checkAcl } from './access/acl.js'
+import { compilePolicy, publicStatements } from './access/bucket-policy.js'
+import { getObjectAcl, putObjectAcl } from './objects/acl.js'
+import { publicAccess } from './public-access.js'
 
 const defaultOptions = Object.freeze({
   chunkSize: 1024 * 1024,
@@ -167,8 +174,8 @@ export class Spacebox {
     })
   }
 
-  /** Create a bucket. InvalidBucketName, BucketAlreadyOwnedByYou. */
-  async createBucket (name: string, options: { region?: string } = {}): Promise<BucketInfo> {
+  /** Create a bucket, private unless `acl` says otherwise. InvalidBucketName, BucketAlreadyOwnedByYou, InvalidArgument. */
+  async createBucket (name: string, options: { region?: string, acl?: CannedAcl } = {}): Promise<BucketInfo> {
     options = optionsOf(options)
     this.#assertOpen()
     assertBucketName(name, true)
@@ -176,7 +183,8 @@ export class Spacebox {
     if (typeof region !== 'string' || !REGION.test(region)) {
       throw new SpaceboxError('InvalidLocationConstraint', 'The specified location constraint is not valid', { bucket: name })
     }
-    return await this.#run(async () => await this.#buckets.create(name, region))
+    const acl = checkAcl(options.acl, { bucket: name })
+    return await this.#run(async () => await this.#buckets.create(name, region, acl))
   }
 
   /** A bucket's name, creation date and region. NoSuchBucket. */
@@ -266,6 +274,78 @@ export class Spacebox {
     this.#assertObject(srcBucket, srcKey)
     this.#assertObject(dstBucket, dstKey)
     return await this.#run(async () => await copyObject(this.#ctx, this.#buckets, srcBucket, srcKey, dstBucket, dstKey, options))
+  }
+
+  /** Replace a bucket's canned ACL. NoSuchBucket, InvalidArgument. */
+  async putBucketAcl (bucket: string, acl: CannedAcl): Promise<void> {
+    this.#assertBucket(bucket)
+    if (acl === undefined) throw new TypeError('acl is required')
+    const checked = checkAcl(acl, { bucket })
+    await this.#run(async () => { await this.#buckets.setAcl(bucket, checked) })
+  }
+
+  /** A bucket's canned ACL and owner. NoSuchBucket. */
+  async getBucketAcl (bucket: string): Promise<BucketAcl> {
+    this.#assertBucket(bucket)
+    return { owner: { ...this.#ctx.owner }, acl: this.#buckets.get(bucket).record.acl ?? 'private' }
+  }
+
+  /**
+   * Replace the canned ACL of an object's current version, or of `versionId`; it keeps its id.
+   * NoSuchBucket, NoSuchKey, NoSuchVersion, MethodNotAllowed (a delete marker), InvalidArgument.
+   */
+  async putObjectAcl (bucket: string, key: string, acl: ObjectCannedAcl, options: ObjectAclOptions = {}): Promise<{ versionId?: string }> {
+    options = optionsOf(options)
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await putObjectAcl(this.#ctx, this.#buckets, bucket, key, acl, options.versionId))
+  }
+
+  /** The canned ACL and owner of an object's current version, or of `versionId`. NoSuchBucket, NoSuchKey, NoSuchVersion. */
+  async getObjectAcl (bucket: string, key: string, options: ObjectAclOptions = {}): Promise<ObjectAcl> {
+    options = optionsOf(options)
+    this.#assertObject(bucket, key)
+    return await getObjectAcl(this.#ctx, this.#buckets, bucket, key, options.versionId)
+  }
+
+  /**
+   * Set a bucket's policy (JSON text, at most 20 KB), replacing any. It is checked whole before it
+   * is stored: MalformedPolicy names what is wrong. NoSuchBucket.
+   */
+  async putBucketPolicy (bucket: string, policy: string): Promise<void> {
+    this.#assertBucket(bucket)
+    compilePolicy(policy, bucket)
+    await this.#run(async () => { await this.#buckets.setPolicy(bucket, policy) })
+  }
+
+  /** A bucket's policy, as it was given. NoSuchBucket, NoSuchBucketPolicy. */
+  async getBucketPolicy (bucket: string): Promise<string> {
+    this.#assertBucket(bucket)
+    return this.#buckets.policy(bucket)
+  }
+
+  /** Remove a bucket's policy, if it has one. NoSuchBucket. */
+  async deleteBucketPolicy (bucket: string): Promise<void> {
+    this.#assertBucket(bucket)
+    await this.#run(async () => { await this.#buckets.setPolicy(bucket, undefined) })
+  }
+
+  /** Whether a bucket's policy lets anyone in. NoSuchBucket, NoSuchBucketPolicy. */
+  async getBucketPolicyStatus (bucket: string): Promise<BucketPolicyStatus> {
+    this.#assertBucket(bucket)
+    this.#buckets.policy(bucket)
+    const policy = this.#buckets.access(bucket)?.policy
+    return { isPublic: policy !== undefined && policy !== null && publicStatements(policy).length > 0 }
+  }
+
+  /**
+   * What anyone may reach in a bucket without a key, and why: the bucket's ACL, the policy
+   * statements that let anyone in, and a page of the versions whose ACL is public (read from an
+   * index: the cost follows the page, not the number of private objects). NoSuchBucket.
+   */
+  async publicAccess (bucket: string, options: PublicAccessOptions = {}): Promise<PublicAccess> {
+    options = optionsOf(options)
+    this.#assertBucket(bucket)
+    return await publicAccess(this.#ctx, this.#buckets, bucket, options)
   }
 
   /**
@@ -361,6 +441,39 @@ export class Spacebox {
     this.#assertOpen()
     if (typeof bucket !== 'string') throw new TypeError('bucket must be a string')
     return this.#buckets.corsPolicy(bucket)
+  }
+
+  /**
+   * Make a bucket a static website, replacing any configuration: an index document suffix (and
+   * optionally an error document and up to 50 routing rules), or else only a host every request is
+   * redirected to. NoSuchBucket, InvalidArgument, InvalidRequest (see lib/website.ts).
+   */
+  async putBucketWebsite (bucket: string, config: WebsiteConfiguration): Promise<void> {
+    this.#assertBucket(bucket)
+    const checked = checkWebsiteConfiguration(config, bucket)
+    await this.#run(async () => { await this.#buckets.setWebsite(bucket, checked) })
+  }
+
+  /** A bucket's website configuration. NoSuchBucket, NoSuchWebsiteConfiguration. */
+  async getBucketWebsite (bucket: string): Promise<WebsiteConfiguration> {
+    this.#assertBucket(bucket)
+    return this.#buckets.website(bucket)
+  }
+
+  /** Stop serving a bucket as a website, if it was one. NoSuchBucket. */
+  async deleteBucketWebsite (bucket: string): Promise<void> {
+    this.#assertBucket(bucket)
+    await this.#run(async () => { await this.#buckets.setWebsite(bucket, undefined) })
+  }
+
+  /**
+   * A bucket's website configuration compiled for the website endpoint, or undefined when it has
+   * none. NoSuchBucket (a name no bucket has, valid or not).
+   */
+  async bucketWebsite (bucket: string): Promise<WebsitePolicy | undefined> {
+    this.#assertOpen()
+    if (typeof bucket !== 'string') throw new TypeError('bucket must be a string')
+    return this.#buckets.websitePolicy(bucket)
   }
 
   /** Start a new bucket key now; objects under older bucket keys stay readable. NoSuchBucket. */
@@ -482,37 +595,37 @@ export class Spacebox {
 
   /**
    * The store as access key `accessKeyId` may use it, for callers that authenticated the key
-   * themselves (the S3 adapter, after SigV4). Every call is checked against the key's grants.
-   * With `generation` (from `keys.secretOf`), the view ends when the key's secret is regenerated.
+   * themselves (the S3 adapter, after SigV4). Every call is checked against the key's grants, less
+   * what the bucket's policy denies it. With `generation` (from `keys.secretOf`), the view ends
+   * when the key's secret is regenerated. `context` is what policy conditions test (source IP, TLS).
    */
-  as (accessKeyId: string, generation?: number): ScopedSpacebox {
+  as (accessKeyId: string, generation?: number, context?: RequestContext): ScopedSpacebox {
     this.#assertOpen()
     this.#keys.live(accessKeyId)
-    return this.#view(keyPrincipal(this.#keys, this.#usage, accessKeyId, typeof generation === 'number' ? generation : undefined))
+    return this.#view(keyPrincipal(this.#keys, this.#usage, accessKeyId, typeof generation === 'number' ? generation : undefined, checkContext(context)))
   }
 
   /**
    * The store as a key whose secret the caller presents. InvalidAccessKeyId, SignatureDoesNotMatch.
    * The view ends when the key's secret is regenerated.
    */
-  withCredentials (credentials: { accessKeyId: string, secretAccessKey: string }): ScopedSpacebox {
+  withCredentials (credentials: { accessKeyId: string, secretAccessKey: string }, context?: RequestContext): ScopedSpacebox {
     this.#assertOpen()
     const generation = this.#keys.authenticate(credentials?.accessKeyId, credentials?.secretAccessKey)
-    return this.#view(keyPrincipal(this.#keys, this.#usage, credentials.accessKeyId, generation))
+    return this.#view(keyPrincipal(this.#keys, this.#usage, credentials.accessKeyId, generation, checkContext(context)))
   }
 
   /**
-   * The store as an anonymous caller may use it: read (head, get, list) the buckets named, nothing
-   * else. The S3 server serves unsigned requests to public buckets through it.
+   * The store as an unsigned caller may use it: what bucket ACLs, object ACLs and bucket policies
+   * let anyone do, and nothing else. The S3 server serves unsigned requests through it.
    */
-  anonymous (readable: readonly string[]): ScopedSpacebox {
+  anonymous (context?: RequestContext): ScopedSpacebox {
     this.#assertOpen()
-    if (!Array.isArray(readable) || !readable.every(bucket => typeof bucket === 'string')) throw new TypeError('readable must be an array of bucket names')
-    return this.#view(anonymousPrincipal(readable))
+    return this.#view(anonymousPrincipal(checkContext(context)))
   }
 
   #view (principal: Principal): ScopedSpacebox {
-    return new ScopedView(this, principal) as ScopedSpacebox
+    return new ScopedView(this, principal, bucket => this.#buckets.access(bucket), this.#ctx.owner) as ScopedSpacebox
   }
 
   /** Counters since open. */
@@ -544,3 +657,22 @@ export class Spacebox {
  * against the caller's grants (see lib/access/operations.ts), counted in its usage.
  */
 export type ScopedSpacebox = ScopedView & Pick<Spacebox, ScopedMethod>
+
+/** A request context as a caller gives it: only known fields, of their types (policy conditions trust them). */
+function checkContext (context: RequestContext | undefined): RequestContext {
+  if (context === undefined) return {}
+  if (context === null || typeof context !== 'object' || Array.isArray(context)) throw new TypeError('context must be an object')
+  const out: RequestContext = {}
+  for (const name of ['sourceIp', 'referer', 'userAgent'] as const) {
+    const value = context[name]
+    if (value !== undefined) {
+      if (typeof value !== 'string') throw new TypeError(`context.${name} must be a string`)
+      out[name] = value
+    }
+  }
+  if (context.secureTransport !== undefined) {
+    if (typeof context.secureTransport !== 'boolean') throw new TypeError('context.secureTransport must be a boolean')
+    out.secureTransport = context.secureTransport
+  }
+  return out
+}

@@ -3,8 +3,10 @@ import type { AnyLevel } from './schema/keys.js'
 import type { ChecksumAlgorithm, Checksums } from './internal/checksums.js'
 import type { KeyProvider } from './crypto/provider.js'
 import type { Grant, Permission } from './access/policy.js'
+import type { CannedAcl, ObjectCannedAcl } from './access/acl.js'
+import type { PublicStatement } from './access/bucket-policy.js'
 
-export type { ChecksumAlgorithm, Checksums, KeyProvider, Grant, Permission }
+export type { CannedAcl, ObjectCannedAcl, PublicStatement, ChecksumAlgorithm, Checksums, KeyProvider, Grant, Permission }
 
 export interface OpenOptions {
   /** Directory of an on-disk LevelDB store (classic-level); created mode 0700 if absent, made 0700 if empty. */
@@ -68,6 +70,11 @@ export interface ObjectHeaders {
   expires?: string | Date
   /** User metadata; names are stored lower-cased. At most 2 KB in all (MetadataTooLarge). */
   metadata?: Record<string, string>
+  /**
+   * Canned ACL of the object written (default private; a copy never takes its source's). Anything
+   * but private needs the publish right (a fullaccess key, or a readwrite grant with `publish`).
+   */
+  acl?: ObjectCannedAcl
 }
 
 export interface WriteConditions {
@@ -248,6 +255,52 @@ export interface DeleteObjectsResult {
 export interface Owner {
   id: string
   displayName: string
+}
+
+export interface BucketAcl {
+  owner: Owner
+  acl: CannedAcl
+}
+
+export interface ObjectAcl extends BucketAcl {
+  /** The version's id, in a bucket that was ever versioned. */
+  versionId?: string
+}
+
+export interface ObjectAclOptions {
+  versionId?: string
+}
+
+export interface BucketPolicyStatus {
+  /** Whether a statement of the policy lets anyone in (S3's definition of public). */
+  isPublic: boolean
+}
+
+/** What anyone may reach in a bucket without a key, and why. */
+export interface PublicAccess {
+  bucket: string
+  /** The bucket's canned ACL: public-read lets anyone list it, public-read-write write to it too. */
+  acl: CannedAcl
+  /** Statements of the bucket policy that let anyone in. */
+  policy: PublicStatement[]
+  /** Versions whose ACL is not private, in key order, a page at a time. */
+  objects: PublicObject[]
+  isTruncated: boolean
+  /** Pass as `startAfter` for the next page. */
+  nextStartAfter?: string
+}
+
+export interface PublicObject {
+  key: string
+  versionId: string
+  acl: CannedAcl
+}
+
+export interface PublicAccessOptions {
+  /** Objects per page, 1 to 1000 (default 1000). */
+  maxObjects?: number
+  /** Resume after this key (and version id, as `nextStartAfter` gives them). */
+  startAfter?: string
 }
 
 export interface ObjectSummary {
@@ -535,6 +588,8 @@ export interface KeyAccess {
   name: string
   permission: Permission
   prefix?: string
+  /** May write objects with a public ACL. */
+  publish?: true
   disabled: boolean
   expiresAt?: Date
 }
@@ -573,4 +628,34 @@ export interface CorsRule {
   exposeHeaders?: string[]
   /** How long a browser may cache the preflight answer. */
   maxAgeSeconds?: number
+}
+
+/**
+ * A bucket's static website (PutBucketWebsite): an index document (and optionally an error
+ * document and routing rules), or else only `redirectAllRequestsTo`.
+ */
+export interface WebsiteConfiguration {
+  /** Served for `/` and keys ending in `/`; a non-empty name without `/`. */
+  indexDocument?: { suffix: string }
+  /** Served, with the error's status, for 4xx errors. */
+  errorDocument?: { key: string }
+  /** Every request answers 301 to this host, same path and query. */
+  redirectAllRequestsTo?: { hostName: string, protocol?: 'http' | 'https' }
+  /** At most 50; the first that applies wins. */
+  routingRules?: WebsiteRoutingRule[]
+}
+
+/** A redirect, and when it applies: always (no condition), for a key prefix, for an error status, or both. */
+export interface WebsiteRoutingRule {
+  condition?: { keyPrefixEquals?: string, httpErrorCodeReturnedEquals?: number }
+  redirect: {
+    hostName?: string
+    protocol?: 'http' | 'https'
+    /** 3xx but 300; default 301. */
+    httpRedirectCode?: number
+    /** Replaces the part of the key that `keyPrefixEquals` matched. */
+    replaceKeyPrefixWith?: string
+    /** Replaces the whole key. */
+    replaceKeyWith?: string
+  }
 }

@@ -122,7 +122,9 @@ t.test('grants on the command line', async t => {
   t.same(parseGrant('photos:readwrite:2024/a:b'), { bucket: 'photos', permission: 'readwrite', prefix: '2024/a:b' }, 'the prefix may hold colons')
   t.same(parseGrant('photos:read:'), { bucket: 'photos', permission: 'read' }, 'an empty prefix is the whole bucket')
   t.same(parseGrant('*:fullaccess'), { bucket: '', permission: 'fullaccess' })
-  for (const spec of ['photos:read', 'photos:fullaccess:x/', '*:fullaccess']) t.equal(formatGrant(parseGrant(spec)), spec)
+  t.same(parseGrant('photos:readwrite+publish:pub/'), { bucket: 'photos', permission: 'readwrite', publish: true, prefix: 'pub/' }, 'a readwrite grant that may publish')
+  t.throws(() => parseGrant('photos:read+publish'), /PERMISSION one of read, readwrite, readwrite\+publish, fullaccess/)
+  for (const spec of ['photos:read', 'photos:fullaccess:x/', '*:fullaccess', 'photos:readwrite+publish']) t.equal(formatGrant(parseGrant(spec)), spec)
 })
 
 t.test('first start of a data directory makes an admin token and keeps only its hash', async t => {

@@ -27,28 +27,40 @@ const GRANTS: Array<[string, Grant[]]> = [
 /** The arguments of each operation on a target; what they need (an upload) is made by the owner. */
 const ARGS: Record<OperationName, (box: Spacebox, bucket: string, key: string) => Promise<unknown[]>> = {
   ListBuckets: async () => [],
-  CreateBucket: async bucket => [bucket],
-  HeadBucket: async bucket => [bucket],
-  DeleteBucket: async bucket => [bucket],
-  PutBucketEncryption: async bucket => [bucket, { algorithm: 'AES256' }],
-  GetBucketEncryption: async bucket => [bucket],
-  DeleteBucketEncryption: async bucket => [bucket],
-  PutBucketCors: async bucket => [bucket, [{ allowedOrigins: ['*'], allowedMethods: ['GET'] }]],
-  GetBucketCors: async bucket => [bucket],
-  DeleteBucketCors: async bucket => [bucket],
-  PutBucketVersioning: async bucket => [bucket, 'Enabled'],
-  GetBucketVersioning: async bucket => [bucket],
+  CreateBucket: async (_, bucket) => [bucket],
+  HeadBucket: async (_, bucket) => [bucket],
+  DeleteBucket: async (_, bucket) => [bucket],
+  PutBucketEncryption: async (_, bucket) => [bucket, { algorithm: 'AES256' }],
+  GetBucketEncryption: async (_, bucket) => [bucket],
+  DeleteBucketEncryption: async (_, bucket) => [bucket],
+  PutBucketCors: async (_, bucket) => [bucket, [{ allowedOrigins: ['*'], allowedMethods: ['GET'] }]],
+  GetBucketCors: async (_, bucket) => [bucket],
+  DeleteBucketCors: async (_, bucket) => [bucket],
+  PutBucketWebsite: async (_, bucket) => [bucket, { indexDocument: { suffix: 'index.html' } }],
+  GetBucketWebsite: async (_, bucket) => [bucket],
+  DeleteBucketWebsite: async (_, bucket) => [bucket],
+  PutBucketVersioning: async (_, bucket) => [bucket, 'Enabled'],
+  PutBucketAcl: async (_, bucket) => [bucket, 'public-read'],
+  GetBucketAcl: async (_, bucket) => [bucket],
+  // Lets anyone read; a key's outcome never depends on it (grants are its ceiling).
+  PutBucketPolicy: async (_, bucket) => [bucket, JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }] })],
+  GetBucketPolicy: async (_, bucket) => [bucket],
+  DeleteBucketPolicy: async (_, bucket) => [bucket],
+  GetBucketPolicyStatus: async (_, bucket) => [bucket],
+  PutObjectAcl: async (_, bucket, key) => [bucket, key, 'private'],
+  GetObjectAcl: async (_, bucket, key) => [bucket, key],
+  GetBucketVersioning: async (_, bucket) => [bucket],
   PutObject: async (_, bucket, key) => [bucket, key, 'new'],
   GetObject: async (_, bucket, key) => [bucket, key],
   HeadObject: async (_, bucket, key) => [bucket, key],
   DeleteObject: async (_, bucket, key) => [bucket, key],
   DeleteObjects: async (_, bucket, key) => [bucket, [key]],
   CopyObject: async (_, bucket, key) => [bucket, key, bucket, `${key}.copy`],
-  ListObjectsV2: async bucket => [bucket],
-  ListObjects: async bucket => [bucket],
-  ListAll: async bucket => [bucket],
-  ListObjectVersions: async bucket => [bucket],
-  ListAllVersions: async bucket => [bucket],
+  ListObjectsV2: async (_, bucket) => [bucket],
+  ListObjects: async (_, bucket) => [bucket],
+  ListAll: async (_, bucket) => [bucket],
+  ListObjectVersions: async (_, bucket) => [bucket],
+  ListAllVersions: async (_, bucket) => [bucket],
   CreateMultipartUpload: async (_, bucket, key) => [bucket, key],
   UploadPart: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key), 1, 'part'],
   UploadPartCopy: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key), 1, bucket, key],
@@ -59,7 +71,7 @@ const ARGS: Record<OperationName, (box: Spacebox, bucket: string, key: string) =
   },
   AbortMultipartUpload: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key)],
   ListParts: async (box, bucket, key) => [bucket, key, await upload(box, bucket, key)],
-  ListMultipartUploads: async bucket => [bucket]
+  ListMultipartUploads: async (_, bucket) => [bucket]
 }
 
 async function upload (box: Spacebox, bucket: string, key: string): Promise<string> {
@@ -116,13 +128,18 @@ t.test('the table declares every scoped method, and each exists on the store and
   t.same(Object.keys(ARGS).sort(), Object.keys(OPERATIONS).sort(), 'every operation has arguments in this test')
 })
 
-t.test('every operation x every grant x in and out of the bucket and the prefix: as the table declares', async t => {
-  for (const [label, grants] of GRANTS) {
+// Public: both buckets public-read-write, their objects public-read, and a policy letting anyone do
+// anything. A key's grants are its ceiling, so every outcome is still the one its grants declare.
+t.test('every operation x every grant x in and out of the bucket and the prefix x private or public: as the table declares', async t => {
+  for (const [label, grants, open] of GRANTS.flatMap(([label, grants]) => [[label, grants, false], [`${label}, all public`, grants, true]] as const)) {
     for (const [target, [bucket, key]] of Object.entries(TARGETS) as Array<[Target, [string, string]]>) {
       const box = await Spacebox.open({ memory: true })
       for (const name of ['alpha', 'beta']) {
-        await box.createBucket(name)
-        for (const k of ['docs/x.txt', 'other/x.txt']) await box.putObject(name, k, 'old')
+        await box.createBucket(name, open ? { acl: 'public-read-write' } : {})
+        for (const k of ['docs/x.txt', 'other/x.txt']) await box.putObject(name, k, 'old', open ? { acl: 'public-read' } : {})
+        if (open) {
+          await box.putBucketPolicy(name, JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`] }] }))
+        }
       }
       const { accessKeyId } = await box.keys.create({ name: label, grants })
       const view = box.as(accessKeyId)
@@ -148,22 +165,67 @@ t.test('every operation x every grant x in and out of the bucket and the prefix:
   }
 })
 
-t.test('the anonymous view reads the buckets it is given and nothing else', async t => {
+t.test('the anonymous view: every operation refused on a private bucket, changing nothing', async t => {
   const box = await Spacebox.open({ memory: true })
   t.teardown(async () => { await box.close() })
-  await box.createBucket('open')
-  await box.createBucket('shut')
-  await box.putObject('open', 'k', 'v')
-  await box.putObject('shut', 'k', 'v')
-  const view = box.anonymous(['open'])
+  await box.createBucket('alpha')
+  await box.putObject('alpha', 'docs/x.txt', 'old')
+  const view = box.anonymous()
   t.equal(view.accessKeyId, undefined)
-  t.equal((await readAll((await view.getObject('open', 'k')).body)).toString(), 'v')
-  t.same((await view.listObjectsV2('open')).contents.map(o => o.key), ['k'])
-  await t.rejects(view.getObject('shut', 'k'), { code: 'AccessDenied' })
-  await t.rejects(view.putObject('open', 'x', 'v'), { code: 'AccessDenied' })
-  await t.rejects(view.deleteObject('open', 'k'), { code: 'AccessDenied' })
-  await t.rejects(view.getBucketCors('open'), { code: 'AccessDenied' })
-  t.throws(() => box.anonymous('open' as unknown as string[]), TypeError)
+  for (const [operation, spec] of Object.entries(OPERATIONS) as Array<[OperationName, OperationSpec]>) {
+    const args = await ARGS[operation](box, 'alpha', 'docs/x.txt')
+    t.equal(await outcome(view, spec, args), 'denied', operation)
+  }
+  t.equal(await contents(box, 'alpha', 'docs/x.txt'), 'old')
+  t.throws(() => box.anonymous(['open'] as unknown as object), TypeError)
+})
+
+/** What an unsigned caller may do in each setting, written out by hand from S3's rules (decide.ts must agree). */
+const PUBLIC: Array<[string, (box: Spacebox) => Promise<void>, OperationName[]]> = [
+  ['a private bucket', async () => {}, []],
+  ['a public-read bucket', async box => { await box.putBucketAcl('alpha', 'public-read') },
+    ['HeadBucket', 'ListObjectsV2', 'ListObjects', 'ListAll', 'ListObjectVersions', 'ListAllVersions', 'ListMultipartUploads']],
+  ['a public-read-write bucket', async box => { await box.putBucketAcl('alpha', 'public-read-write') },
+    ['HeadBucket', 'ListObjectsV2', 'ListObjects', 'ListAll', 'ListObjectVersions', 'ListAllVersions', 'ListMultipartUploads',
+      'PutObject', 'DeleteObject', 'DeleteObjects', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'AbortMultipartUpload']],
+  ['a public-read object', async box => { await box.putObjectAcl('alpha', 'docs/x.txt', 'public-read') }, ['GetObject', 'HeadObject']],
+  ['a policy letting anyone get objects', async box => {
+    await box.putBucketPolicy('alpha', JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::alpha/*' }] }))
+  }, ['GetObject', 'HeadObject']],
+  ['a policy letting anyone list, and denying the listing of one prefix', async box => {
+    await box.putBucketPolicy('alpha', JSON.stringify({
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:ListBucket', 's3:GetBucketAcl'], Resource: 'arn:aws:s3:::alpha' },
+        { Effect: 'Deny', Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::alpha', Condition: { StringLike: { 's3:prefix': 'secret/*' } } }]
+    }))
+  }, ['HeadBucket', 'ListObjectsV2', 'ListObjects', 'ListAll', 'GetBucketAcl']]
+]
+
+t.test('every operation x ACLs and policies for an unsigned caller: exactly what S3 lets anyone do', async t => {
+  for (const [label, setUp, allowed] of PUBLIC) {
+    const box = await Spacebox.open({ memory: true })
+    await box.createBucket('alpha')
+    await box.putObject('alpha', 'docs/x.txt', 'old')
+    await setUp(box)
+    const view = box.anonymous()
+    const got: string[] = []
+    for (const [operation, spec] of Object.entries(OPERATIONS) as Array<[OperationName, OperationSpec]>) {
+      if (operation === 'DeleteBucket') continue // it would succeed or fail on emptiness, not on access: below
+      const args = await ARGS[operation](box, 'alpha', 'docs/x.txt')
+      const before = await contents(box, 'alpha', 'docs/x.txt')
+      const outcomeOf = await outcome(view, spec, args)
+      if (outcomeOf.startsWith('allowed')) got.push(operation)
+      else if (await contents(box, 'alpha', 'docs/x.txt') !== before) t.fail(`${label}: a refused ${operation} changed the object`)
+    }
+    t.same(got.sort(), [...allowed].sort(), label)
+    await t.rejects(view.deleteBucket('alpha'), { code: 'AccessDenied' }, `${label}: DeleteBucket`)
+    await box.close()
+  }
+  const box = await Spacebox.open({ memory: true })
+  t.teardown(async () => { await box.close() })
+  await box.createBucket('alpha')
+  await PUBLIC[5]![1](box)
+  await t.rejects(box.anonymous().listObjectsV2('alpha', { prefix: 'secret/a' }), { code: 'AccessDenied' }, 's3:prefix in a Deny')
+  t.same((await box.anonymous().listObjectsV2('alpha', { prefix: 'docs/' })).contents, [])
 })
 
 t.test('every operation the table re-checks at commit runs the check before its batch, and a failed check stores nothing', async t => {

@@ -15,7 +15,7 @@ const PERMISSIONS: readonly Permission[] = ['read', 'readwrite', 'fullaccess']
 const CREATE_OPTIONS = ['name', 'grants', 'expiresAt', 'rateLimit'] as const
 const UPDATE_OPTIONS = ['grants', 'expiresAt', 'rateLimit'] as const
 const LIST_FILTERS = ['bucket', 'permission', 'name'] as const
-const GRANT_FIELDS = ['bucket', 'permission', 'prefix'] as const
+const GRANT_FIELDS = ['bucket', 'permission', 'prefix', 'publish'] as const
 
 /**
  * Access keys: created only by the owner, each limited to its grants, rotated or revoked alone.
@@ -157,6 +157,7 @@ export class AccessKeys {
       for (const grant of grants) {
         const access: KeyAccess = { accessKeyId: record.id, name: record.name, permission: grant.permission, disabled: record.disabled }
         if (grant.prefix !== undefined) access.prefix = grant.prefix
+        if (grant.publish === true || grant.permission === 'fullaccess') access.publish = true
         if (record.expiresAt !== undefined) access.expiresAt = new Date(record.expiresAt)
         out.push(access)
       }
@@ -287,7 +288,7 @@ export function checkGrants (grants: unknown): Grant[] {
     // misspelt `prefix` dropped would widen the grant to the whole bucket.
     const unknown = Object.keys(grant).find(field => !(GRANT_FIELDS as readonly string[]).includes(field))
     if (unknown !== undefined) {
-      throw new SpaceboxError('InvalidArgument', `A grant has an unknown field ${JSON.stringify(unknown)}: a grant is { bucket, permission, prefix? }`)
+      throw new SpaceboxError('InvalidArgument', `A grant has an unknown field ${JSON.stringify(unknown)}: a grant is { bucket, permission, prefix?, publish? }`)
     }
     const checked: Grant = { bucket: grant.bucket, permission: grant.permission as Permission }
     if (grant.bucket === '') {
@@ -306,6 +307,13 @@ export function checkGrants (grants: unknown): Grant[] {
         throw new SpaceboxError('InvalidArgument', 'A grant prefix is a string of up to 1024 bytes')
       }
       checked.prefix = grant.prefix
+    }
+    // Publishing is writing with a public ACL: a read grant cannot, fullaccess always can.
+    if (grant.publish !== undefined && grant.publish !== false) {
+      if (grant.publish !== true || grant.permission !== 'readwrite') {
+        throw new SpaceboxError('InvalidArgument', 'publish is true or false, on a readwrite grant (fullaccess always may publish)')
+      }
+      checked.publish = true
     }
     out.push(checked)
   }

@@ -9,15 +9,17 @@ export interface Grant {
   bucket: string
   permission: Permission
   prefix?: string
+  /** A readwrite grant that may also write objects with a public ACL; fullaccess always may. */
+  publish?: boolean
 }
 
 /**
  * What an operation needs: `read` (get, head, list), `write` (put, copy into, delete, multipart),
- * `admin` (create or delete the bucket, change its configuration).
+ * `publish` (write with a public ACL), `admin` (create or delete the bucket, change its configuration).
  */
-export type Action = 'read' | 'write' | 'admin'
+export type Action = 'read' | 'write' | 'publish' | 'admin'
 
-const NEEDS: Record<Action, number> = { read: 1, write: 2, admin: 3 }
+const NEEDS: Record<Action, number> = { read: 1, write: 2, publish: 2, admin: 3 }
 const GIVES: Record<Permission, number> = { read: 1, readwrite: 2, fullaccess: 3 }
 
 export type Decision = { allowed: true } | { allowed: false, reason: string }
@@ -35,7 +37,7 @@ export function authorize (grants: readonly Grant[], action: Action, bucket: str
   if (isFullAccess(grants)) return { allowed: true }
   const onBucket = grants.filter(g => g.bucket === bucket)
   if (onBucket.length === 0) return { allowed: false, reason: `no grant names bucket ${bucket}` }
-  const strong = onBucket.filter(g => GIVES[g.permission] >= NEEDS[action])
+  const strong = onBucket.filter(g => GIVES[g.permission] >= NEEDS[action] && (action !== 'publish' || g.permission === 'fullaccess' || g.publish === true))
   if (strong.length === 0) {
     return { allowed: false, reason: `the grants on bucket ${bucket} (${onBucket.map(g => g.permission).join(', ')}) do not allow ${action}` }
   }

@@ -1,7 +1,8 @@
 import type { Grant, Permission } from '../index.js'
 import { UsageError } from './io.js'
 
-const PERMISSIONS: readonly Permission[] = ['read', 'readwrite', 'fullaccess']
+// readwrite+publish: a readwrite grant that may also write objects with a public ACL.
+const PERMISSIONS: readonly string[] = ['read', 'readwrite', 'readwrite+publish', 'fullaccess']
 
 /** The one grant of a full-access key. */
 const FULL_ACCESS: Grant = { bucket: '', permission: 'fullaccess' }
@@ -15,14 +16,14 @@ export function parseGrant (spec: string): Grant {
   const second = first === -1 ? -1 : spec.indexOf(':', first + 1)
   const bucket = spec.slice(0, first)
   const permission = second === -1 ? spec.slice(first + 1) : spec.slice(first + 1, second)
-  if (first < 1 || !PERMISSIONS.includes(permission as Permission)) {
+  if (first < 1 || !PERMISSIONS.includes(permission)) {
     throw new UsageError(`--grant ${JSON.stringify(spec)}: expected BUCKET:PERMISSION[:PREFIX], PERMISSION one of ${PERMISSIONS.join(', ')}`)
   }
   if (bucket === '*') {
     if (permission !== 'fullaccess' || second !== -1) throw new UsageError('--grant \'*:...\' (every bucket) is only \'*:fullaccess\', without a prefix')
     return { ...FULL_ACCESS }
   }
-  const grant: Grant = { bucket, permission: permission as Permission }
+  const grant: Grant = permission === 'readwrite+publish' ? { bucket, permission: 'readwrite', publish: true } : { bucket, permission: permission as Permission }
   if (second !== -1 && second < spec.length - 1) grant.prefix = spec.slice(second + 1)
   return grant
 }
@@ -39,5 +40,6 @@ export function grantsOf (specs: readonly string[] | undefined, fullAccess: bool
 /** A grant as it is written on the command line. */
 export function formatGrant (grant: Grant): string {
   if (grant.bucket === '') return '*:fullaccess'
-  return grant.prefix === undefined ? `${grant.bucket}:${grant.permission}` : `${grant.bucket}:${grant.permission}:${grant.prefix}`
+  const permission = grant.publish === true ? 'readwrite+publish' : grant.permission
+  return grant.prefix === undefined ? `${grant.bucket}:${permission}` : `${grant.bucket}:${permission}:${grant.prefix}`
 }

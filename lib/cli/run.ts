@@ -4,7 +4,7 @@ import { CliError, UsageError, type Io } from './io.js'
 import { parseServeArgs, serve } from './serve.js'
 
 const USAGE = `Usage:
-  spacebox serve [--data DIR | --memory] [--host HOST] [--port PORT] [--region REGION]
+  spacebox serve [--data DIR | --memory] [--host HOST] [--port PORT] [--website-port PORT] [--region REGION]
                  [--bucket NAME ...] [--key NAME (--grant GRANT ... | --full-access)]
   spacebox keys create --name NAME (--grant GRANT ... | --full-access)
   spacebox keys list [--bucket BUCKET]
@@ -18,13 +18,15 @@ const USAGE = `Usage:
 serve runs an S3-compatible server on a store in DIR (default ./data) or in memory, on
 127.0.0.1:9000 by default. The first start of a data directory prints the admin token of the
 keys API once. --bucket creates buckets that are missing; --key creates an access key (unless
-one of that name exists) and prints its secret once. Ctrl-C stops it gracefully.
+one of that name exists) and prints its secret once. --website-port serves bucket websites, and
+nothing else, on a second port (http://BUCKET.localhost:PORT/). Ctrl-C stops it gracefully.
 
 keys talk to a running server: --endpoint URL (default http://127.0.0.1:9000), --token TOKEN
 (default $SPACEBOX_ADMIN_TOKEN), --json for the API's raw JSON.
 
-GRANT is BUCKET:PERMISSION[:PREFIX], PERMISSION one of read, readwrite, fullaccess;
-'*:fullaccess' (or --full-access) is full access to every bucket.
+GRANT is BUCKET:PERMISSION[:PREFIX], PERMISSION one of read, readwrite, readwrite+publish
+(may also upload with a public ACL), fullaccess; '*:fullaccess' (or --full-access) is full
+access to every bucket.
 `
 
 /**

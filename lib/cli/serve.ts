@@ -15,6 +15,8 @@ export interface ServeOptions {
   memory: boolean
   host: string
   port: number
+  /** A second listener that serves bucket websites only. */
+  websitePort?: number
   region: string
   /** Created when missing. */
   buckets: string[]
@@ -39,6 +41,7 @@ export function parseServeArgs (args: string[]): ServeOptions {
       memory: { type: 'boolean' },
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '9000' },
+      'website-port': { type: 'string' },
       region: { type: 'string', default: 'nyc3' },
       bucket: { type: 'string', multiple: true },
       key: { type: 'string' },
@@ -53,6 +56,11 @@ export function parseServeArgs (args: string[]): ServeOptions {
   const port = Number(values.port)
   if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port ${JSON.stringify(values.port)} is not a port number`)
   const options: ServeOptions = { memory: values.memory === true, host: values.host, port, region: values.region, buckets: values.bucket ?? [] }
+  const websitePort = values['website-port']
+  if (websitePort !== undefined) {
+    if (!/^\d+$/.test(websitePort) || Number(websitePort) > 65535) throw new UsageError(`--website-port ${JSON.stringify(websitePort)} is not a port number`)
+    options.websitePort = Number(websitePort)
+  }
   if (!options.memory) options.data = values.data ?? './data'
   if (values.key !== undefined) options.key = { name: values.key, grants: grantsOf(values.grant, values['full-access']) }
   else if (values.grant !== undefined || values['full-access'] === true) throw new UsageError('--grant and --full-access belong to a --key NAME')
@@ -76,6 +84,7 @@ export async function serve (options: ServeOptions, io: Io): Promise<ServeHandle
     // Shown as soon as it is saved: a failure further on must not lose it.
     const where = options.data === undefined ? 'in memory: gone when stopped' : `data in ${options.data}`
     const lines = [`spacebox is serving ${server.url} (region ${options.region}, ${where})`]
+    if (server.websitePort !== undefined) lines.push(`Bucket websites on port ${server.websitePort}: http://<bucket>.localhost:${server.websitePort}/ (the Host names the bucket)`)
     if (admin.token !== undefined) {
       const kept = options.data === undefined ? 'a new one every start with --memory' : `only its SHA-256 is kept, in ${join(options.data, 'admin.json')}`
       lines.push('', `Admin token of the keys API, shown this once (${kept}):`, `  export SPACEBOX_ADMIN_TOKEN=${admin.token}`)
@@ -128,7 +137,13 @@ async function warnIfShared (data: string, io: Io): Promise<void> {
 
 async function listen (box: Spacebox, options: ServeOptions, adminSha256: string): Promise<S3Server> {
   try {
-    return await createS3Server(box, { host: options.host, port: options.port, region: options.region, adminToken: { sha256: adminSha256 } })
+    return await createS3Server(box, {
+      host: options.host,
+      port: options.port,
+      region: options.region,
+      adminToken: { sha256: adminSha256 },
+      ...(options.websitePort === undefined ? {} : { websitePort: options.websitePort })
+    })
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message

@@ -1,7 +1,8 @@
 /**
  * Options only a scoped view sets, under symbols no caller can name. The view decides what a key
- * may do; these carry two of its decisions into the engine call it makes.
+ * may do; these carry its decisions into the engine call it makes, where they need what the call reads.
  */
+import type { StoredAcl } from '../access/acl.js'
 
 /**
  * A check the engine runs at the instant a write commits, in the tick of the batch that makes it
@@ -10,21 +11,50 @@
  */
 export const COMMIT_CHECK = Symbol('spacebox.commitCheck')
 
+/** What a commit makes visible that its check may need beyond the call's arguments. */
+export interface Committing {
+  /** The ACL the version gets (a multipart upload's was given when it began). */
+  acl: StoredAcl | undefined
+}
+
 /**
  * The prefix a listing is clipped to (a prefix-scoped key listing past its grant); roll-ups still
  * count from the prefix asked for.
  */
 export const LISTING_SCOPE = Symbol('spacebox.listingScope')
 
+/**
+ * A read decided by the version it finds (an unsigned caller, whom an object's ACL may let in):
+ * called with the version's ACL, or with undefined when there is no such version, before
+ * anything of it is answered. A check that throws ends the read.
+ */
+export const OBJECT_CHECK = Symbol('spacebox.objectCheck')
+
 export interface ViewOptions {
-  [COMMIT_CHECK]?: () => void
+  [OBJECT_CHECK]?: (found: { acl: StoredAcl | undefined } | undefined) => void
+  [COMMIT_CHECK]?: (committing: Committing) => void
   [LISTING_SCOPE]?: string
 }
 
-export function checkAtCommit (options: object): void {
-  (options as ViewOptions)[COMMIT_CHECK]?.()
+export function checkAtCommit (options: object, committing: Committing): void {
+  (options as ViewOptions)[COMMIT_CHECK]?.(committing)
 }
 
 export function listingScopeOf (options: object): string {
   return (options as ViewOptions)[LISTING_SCOPE] ?? ''
+}
+
+/** Read a version for a caller whose access it decides: a miss is the check's to answer first. */
+export async function readChecked<T extends { head: { acl?: StoredAcl } }> (options: object, read: () => Promise<T>): Promise<T> {
+  const check = (options as ViewOptions)[OBJECT_CHECK]
+  if (check === undefined) return await read()
+  let found: T
+  try {
+    found = await read()
+  } catch (err) {
+    check(undefined)
+    throw err
+  }
+  check({ acl: found.head.acl })
+  return found
 }

@@ -67,7 +67,8 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
       metadata: upload.metadata,
       checksums,
       segments: chosen.map(record => record.segment),
-      ...(upload.enc === undefined ? {} : { enc: upload.enc })
+      ...(upload.enc === undefined ? {} : { enc: upload.enc }),
+      ...(upload.acl === undefined ? {} : { acl: upload.acl })
     }
     const listed = new Set(chosen)
     const extra: BatchOp[] = [

@@ -154,7 +154,7 @@ async function commitPart (ctx: Context, bucketId: string, where: Where, uploadI
     await ctx.locks.run(uploadLock(uploadId), async () => {
       await readUpload(ctx, bucketId, where, uploadId)
       const previous = await ctx.sub.parts.get(partKey(uploadId, partNumber)) as PartRecord | undefined
-      checkAtCommit(options)
+      checkAtCommit(options, { acl: undefined })
       await ctx.db.batch([
         { type: 'put', sublevel: ctx.sub.parts, key: partKey(uploadId, partNumber), value: part },
         { type: 'del', sublevel: ctx.sub.pending, key: segment.id },

@@ -32,7 +32,7 @@ export async function commitHead (ctx: Context, buckets: Buckets, bucket: Bucket
     const ops = await supersede(ctx, bucketId, key, state, current, head, inline)
     for (const segment of head.segments ?? []) ops.push({ type: 'del', sublevel: ctx.sub.pending, key: segment.id })
     ops.push(...extra)
-    checkAtCommit(conditions)
+    checkAtCommit(conditions, { acl: head.acl })
     // A lone record write skips the batch machinery: the common case of a small put.
     const first = ops[0] as { key: Buffer, value: Buffer }
     if (ops.length === 1) await ctx.sub.objects.put(first.key, first.value, ctx.write)

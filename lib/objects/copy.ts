@@ -8,7 +8,7 @@ import type { Buckets } from '../buckets.js'
 import type { CopyObjectOptions, CopyObjectResult } from '../types.js'
 import { newId } from '../internal/ids.js'
 import { assertWriteConditions, checkReadConditions, copySourceConditions } from './conditions.js'
-import { encryptionInfo, objectFields } from './fields.js'
+import { aclField, encryptionInfo, objectFields } from './fields.js'
 import { receive } from './receive.js'
 import { commitHead, commitReceived } from './commit.js'
 import { storedBody } from './reader.js'
@@ -56,7 +56,7 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
     if (source.size > ctx.maxObjectSize) {
       throw new SpaceboxError('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source', where)
     }
-    const fields = replaced ?? { contentType: source.contentType, headers: source.headers, metadata: source.metadata }
+    const fields = replaced ?? { contentType: source.contentType, headers: source.headers, metadata: source.metadata, ...aclField(options, where) }
     const multipart = source.etag.includes('-')
     const { cipher, enc } = await encryptionFor(ctx, buckets.keys, dst, options, where)
     if (source.enc !== undefined || cipher !== undefined) {

@@ -4,9 +4,9 @@ import type { Buckets } from '../buckets.js'
 import type { BucketState } from '../bucket-state.js'
 import type { DeletedObject, DeleteObjectResult, DeleteObjectsResult, ObjectIdentifier } from '../types.js'
 import { assertObjectKey } from '../validate.js'
-import { chunkDeletes, objectLock, readHead } from './heads.js'
+import { objectLock, readHead } from './heads.js'
 import { objectKey } from '../schema/keys.js'
-import { checkVersionId, idOf, markerHead, removeVersion, supersede } from './versions.js'
+import { checkVersionId, idOf, markerHead, removeVersion, supersede, versionGone } from './versions.js'
 
 export const MAX_DELETE_KEYS = 1000
 
@@ -34,7 +34,7 @@ async function deleteIn (ctx: Context, buckets: Buckets, bucket: BucketState, ke
     const state = bucket.record.versioning
     if (state === undefined) {
       if (current !== undefined) {
-        await ctx.db.batch([{ type: 'del', sublevel: ctx.sub.objects, key: objectKey(bucketId, key) }, ...chunkDeletes(ctx, current.head.segments)], ctx.write)
+        await ctx.db.batch([{ type: 'del', sublevel: ctx.sub.objects, key: objectKey(bucketId, key) }, ...versionGone(ctx, bucketId, key, current.head)], ctx.write)
       }
       return {}
     }

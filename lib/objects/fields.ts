@@ -1,6 +1,7 @@
 import { extname } from 'node:path/posix'
 import mime from 'mime-types'
 import { SpaceboxError } from '../errors.js'
+import { checkAcl, type StoredAcl } from '../access/acl.js'
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Checksums } from '../internal/checksums.js'
 import type { ObjectEncryption, ObjectHead, StoredHeaders } from '../schema/records.js'
 import type { EncryptionInfo, ObjectHeaders, ObjectInfo } from '../types.js'
@@ -9,7 +10,7 @@ import { assertHeaderValue, normalizeMetadata } from '../validate.js'
 type Where = { bucket: string, key: string }
 
 /** The headers and metadata a write stores, validated, with the content type resolved. */
-export function objectFields (options: ObjectHeaders, where: Where): Pick<ObjectHead, 'contentType' | 'headers' | 'metadata'> {
+export function objectFields (options: ObjectHeaders, where: Where): Pick<ObjectHead, 'contentType' | 'headers' | 'metadata' | 'acl'> {
   const headers: StoredHeaders = {}
   for (const name of ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl'] as const) {
     const value = options[name]
@@ -26,7 +27,13 @@ export function objectFields (options: ObjectHeaders, where: Where): Pick<Object
   let contentType = options.contentType
   if (contentType === undefined) contentType = typeByExtension(where.key)
   else assertHeaderValue('contentType', contentType, where.bucket, where.key)
-  return { contentType, headers, metadata: normalizeMetadata(options.metadata, where.bucket, where.key) }
+  return { contentType, headers, metadata: normalizeMetadata(options.metadata, where.bucket, where.key), ...aclField(options, where) }
+}
+
+/** The ACL a write gives its object, as a record field: none for private. */
+export function aclField (options: ObjectHeaders, where: Where): { acl?: StoredAcl } {
+  const acl = checkAcl(options.acl, where)
+  return acl === undefined ? {} : { acl }
 }
 
 /** The type mime-types gives the key's extension; a key ending in `/` names a folder, not a file. */

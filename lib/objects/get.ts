@@ -1,3 +1,4 @@
+import type { AbstractSnapshot } from 'abstract-level'
 import type { Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
 import type { GetObjectOptions, GetObjectResult, HeadObjectOptions, ObjectInfo } from '../types.js'
@@ -7,13 +8,16 @@ import { resolveRange } from './range.js'
 import { bytesBody, damaged, inlineBytes, oneChunk, openBody, readChunk } from './reader.js'
 import { cipherOf } from '../crypto/encryption.js'
 import { checkVersionId, readVersion, reportedId } from './versions.js'
+import type { StoredObject } from './heads.js'
+import { readChecked } from '../internal/view-options.js'
 
 /** SSE-C objects answer HEAD only to the holder of their key, as S3. Conditions apply to the version addressed. */
 export async function headObject (ctx: Context, buckets: Buckets, bucket: string, key: string, options: HeadObjectOptions): Promise<ObjectInfo> {
   const where = { bucket, key }
   const state = buckets.get(bucket)
   const bucketId = state.record.id
-  const { head } = await readVersion(ctx, bucketId, where, checkVersionId(options.versionId, where))
+  const versionId = checkVersionId(options.versionId, where)
+  const { head } = await readChecked(options, async () => await readVersion(ctx, bucketId, where, versionId))
   if (head.enc?.alg === 'SSE-C') await cipherOf(ctx, buckets.keys, bucketId, head.enc, options.customerKey, where)
   checkReadConditions(head, options, where)
   return toInfo(bucket, key, head, reportedId(state.record.versioning, head))
@@ -30,7 +34,9 @@ export async function getObject (ctx: Context, buckets: Buckets, bucket: string,
   const bucketId = state.record.id
   const where = { bucket, key }
   const versionId = checkVersionId(options.versionId, where)
-  for (let stored = await readVersion(ctx, bucketId, where, versionId); ;) {
+  // Every read of the record, first or again after a replace, is checked: the new version's ACL may differ.
+  const read = async (snapshot?: AbstractSnapshot): Promise<StoredObject> => await readChecked(options, async () => await readVersion(ctx, bucketId, where, versionId, snapshot))
+  for (let stored = await read(); ;) {
     checkReadConditions(stored.head, options, where)
     const range = resolveRange(options.range, stored.head.size, where)
     const result = { info: toInfo(bucket, key, stored.head, reportedId(state.record.versioning, stored.head)), ...(range === undefined ? {} : { range }) }
@@ -42,14 +48,14 @@ export async function getObject (ctx: Context, buckets: Buckets, bucket: string,
     if (one !== undefined) {
       const chunk = await readChunk(ctx, one.segment, one.index, cipher)
       if (chunk !== undefined) return { ...result, body: bytesBody(chunk.subarray(one.from, one.to)) }
-      const again = await readVersion(ctx, bucketId, where, versionId)
+      const again = await read()
       if (again.head.segments?.some(s => s.id === one.segment.id) === true) throw damaged(one.segment, one.index)
       stored = again
       continue
     }
     const snapshot = ctx.db.snapshot()
     try {
-      const again = await readVersion(ctx, bucketId, where, versionId, snapshot)
+      const again = await read(snapshot)
       if (again.head.segments?.[0]?.id !== stored.head.segments?.[0]?.id) {
         await snapshot.close()
         stored = again

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import type { AbstractSnapshot } from 'abstract-level'
 import { SpaceboxError } from '../errors.js'
-import { objectKey, SORT_KEY_LENGTH, versionKey, versionsOfKey } from '../schema/keys.js'
+import { objectKey, publicKey, SORT_KEY_LENGTH, versionKey, versionsOfKey } from '../schema/keys.js'
 import { decodeHead, encodeHead, type ObjectHead } from '../schema/records.js'
 import type { BatchOp, Context } from '../context.js'
 import type { BucketState } from '../bucket-state.js'
@@ -143,15 +143,28 @@ export async function supersede (ctx: Context, bucketId: string, key: string, st
   if (state === 'Enabled') head.vid = invert(head.order as string) + randomBytes(6).toString('base64url').replaceAll('-', '.')
   const stored = objectKey(bucketId, key)
   const ops: BatchOp[] = [{ type: 'put', sublevel: ctx.sub.objects, key: stored, value: encodeHead(head, inline) }]
-  if (current === undefined) return ops
-  if (state !== 'Enabled' && current.head.vid === undefined) {
-    ops.push(...chunkDeletes(ctx, current.head.segments))
-    return ops
+  if (current !== undefined && state !== 'Enabled' && current.head.vid === undefined) {
+    ops.push(...versionGone(ctx, bucketId, key, current.head))
+  } else if (current !== undefined) {
+    const sortKey = sortKeyOf(current.head)
+    ops.push({ type: 'put', sublevel: ctx.sub.versions, key: versionKey(bucketId, key, sortKey), value: current.raw })
+    if (current.head.vid === undefined) ops.push({ type: 'put', sublevel: ctx.sub.nullv, key: stored, value: sortKey })
+    if (state === 'Suspended') ops.push(...await dropNoncurrentNull(ctx, bucketId, key))
   }
-  const sortKey = sortKeyOf(current.head)
-  ops.push({ type: 'put', sublevel: ctx.sub.versions, key: versionKey(bucketId, key, sortKey), value: current.raw })
-  if (current.head.vid === undefined) ops.push({ type: 'put', sublevel: ctx.sub.nullv, key: stored, value: sortKey })
-  if (state === 'Suspended') ops.push(...await dropNoncurrentNull(ctx, bucketId, key))
+  // Last: the null version it replaces has the same index entry, deleted above.
+  ops.push(...aclIndex(ctx, bucketId, key, head))
+  return ops
+}
+
+/** The index entry of a version whose ACL is public (records.ts); none for a private one. */
+export function aclIndex (ctx: Context, bucketId: string, key: string, head: ObjectHead): BatchOp[] {
+  return head.acl === undefined ? [] : [{ type: 'put', sublevel: ctx.sub.public, key: publicKey(bucketId, key, idOf(head)), value: head.acl }]
+}
+
+/** What goes with a version removed for good: its chunks, and its entry in the index of public versions. */
+export function versionGone (ctx: Context, bucketId: string, key: string, head: ObjectHead | undefined): BatchOp[] {
+  const ops = chunkDeletes(ctx, head?.segments)
+  if (head?.acl !== undefined) ops.push({ type: 'del', sublevel: ctx.sub.public, key: publicKey(bucketId, key, idOf(head)) })
   return ops
 }
 
@@ -164,7 +177,7 @@ async function dropNoncurrentNull (ctx: Context, bucketId: string, key: string):
   return [
     { type: 'del', sublevel: ctx.sub.nullv, key: stored },
     { type: 'del', sublevel: ctx.sub.versions, key: at },
-    ...chunkDeletes(ctx, raw === undefined ? undefined : decodeHead(raw).head.segments)
+    ...versionGone(ctx, bucketId, key, raw === undefined ? undefined : decodeHead(raw).head)
   ]
 }
 
@@ -176,7 +189,7 @@ export async function removeVersion (ctx: Context, bucketId: string, key: string
   const found = await findVersion(ctx, bucketId, key, versionId)
   if (found === undefined) return { ops: [], found }
   const stored = objectKey(bucketId, key)
-  const ops = chunkDeletes(ctx, found.head.segments)
+  const ops = versionGone(ctx, bucketId, key, found.head)
   if (!found.current) {
     ops.push({ type: 'del', sublevel: ctx.sub.versions, key: found.stored })
     if (found.head.vid === undefined) ops.push({ type: 'del', sublevel: ctx.sub.nullv, key: stored })

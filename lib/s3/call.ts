@@ -33,8 +33,6 @@ export interface Settings {
   region: string | undefined
   /** Base hostnames of virtual-hosted addressing (`bucket.<hostname>`). */
   hostnames: string[]
-  /** Buckets anonymous requests may read. */
-  publicRead: Set<string>
   /** The clock signatures are checked against. */
   now: () => number
   /** 'spaces' answers NotImplemented where DigitalOcean Spaces does. */

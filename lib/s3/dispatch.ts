@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Spacebox } from '../index.js'
+import type { RequestContext, Spacebox } from '../index.js'
 import { authenticate } from './auth.js'
 import { sendError, send, type Call, type Settings } from './call.js'
 import { corsHeaders, preflight } from './cors.js'
 import { S3Error } from './errors.js'
 import { faultError } from './faults.js'
+import { authenticateForm, isFormUpload } from './post.js'
 import { parseTarget, type Target } from './request.js'
 import { route, routeOf, type Operation } from './router.js'
 
@@ -57,13 +58,18 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
       await answerPreflight(box, req, res, target, extraHeaders)
       return exchange
     }
-    const identity = authenticate(box, req, target, settings.now())
+    // A browser form upload is signed by its fields, not its headers: read as far as its file.
+    const identity = isFormUpload(req, target) ? await authenticateForm(box, req, res) : authenticate(box, req, target, settings.now())
     exchange.accessKeyId = identity?.accessKeyId
     exchange.auth = identity === undefined ? 'anonymous' : identity.kind
-    // Anonymous requests learn nothing, not even which operations exist, unless the bucket is public.
-    const isPublic = target.bucket !== undefined && settings.publicRead.has(target.bucket)
-    if (identity === undefined && !isPublic) throw new S3Error('AccessDenied', 'Access Denied')
-    const op = route(req.method ?? 'GET', target, req.headers)
+    // Unsigned requests learn nothing, not even which operations exist: the view decides the rest.
+    let op: Operation
+    try {
+      op = route(req.method ?? 'GET', target, req.headers)
+    } catch (err) {
+      if (identity === undefined) throw new S3Error('AccessDenied', 'Access Denied')
+      throw err
+    }
     const declared = routeOf(op)
     exchange.operation = op
     if (settings.profile === 'spaces' && declared.notInSpaces === true) {
@@ -85,11 +91,9 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
       truncate = fault.truncateBody === true
     }
     // Handlers get the caller's view of the store, never the store: whatever a handler calls is
-    // checked against the caller's grants.
-    let store: Call['store']
-    if (identity !== undefined) store = box.as(identity.accessKeyId, identity.generation)
-    else if (isPublic && declared.publicRead === true) store = box.anonymous([target.bucket ?? ''])
-    else throw new S3Error('AccessDenied', 'Access Denied')
+    // checked against the caller's grants, or for an unsigned caller against ACLs and policies.
+    const context = requestContext(req)
+    const store: Call['store'] = identity === undefined ? box.anonymous(context) : box.as(identity.accessKeyId, identity.generation, context)
     const call: Call = {
       req,
       res,
@@ -108,6 +112,16 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
     exchange.error = sendError({ req, res, requestId, target, extraHeaders, settings }, err)
   }
   return exchange
+}
+
+/** What bucket policy conditions test: the peer's address (IPv4 without its IPv6 mapping), TLS, two headers. */
+export function requestContext (req: IncomingMessage): RequestContext {
+  const context: RequestContext = { secureTransport: (req.socket as { encrypted?: boolean }).encrypted === true }
+  const address = req.socket.remoteAddress
+  if (address !== undefined) context.sourceIp = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+  if (typeof req.headers.referer === 'string') context.referer = req.headers.referer
+  if (typeof req.headers['user-agent'] === 'string') context.userAgent = req.headers['user-agent']
+  return context
 }
 
 /** What the request's headers say about it, before anything is parsed. */

@@ -15,16 +15,20 @@ const ENGINE_STATUS = {
   InvalidPartOrder: 400,
   InvalidRequest: 400,
   KeyTooLongError: 400,
+  MalformedACLError: 400,
+  MalformedPolicy: 400,
   MetadataTooLarge: 400,
   AccessDenied: 403,
   InvalidAccessKeyId: 403,
   SignatureDoesNotMatch: 403,
   NoSuchAccessKey: 404,
   NoSuchBucket: 404,
+  NoSuchBucketPolicy: 404,
   NoSuchCORSConfiguration: 404,
   NoSuchKey: 404,
   NoSuchUpload: 404,
   NoSuchVersion: 404,
+  NoSuchWebsiteConfiguration: 404,
   MethodNotAllowed: 405,
   ServerSideEncryptionConfigurationNotFoundError: 404,
   BucketAlreadyOwnedByYou: 409,
@@ -55,9 +59,11 @@ const STATUS: ReadonlyMap<string, number> = new Map(Object.entries({
   MalformedTrailerError: 400,
   MalformedXML: 400,
   MaxMessageLengthExceeded: 400,
+  MissingSecurityHeader: 400,
   MissingRequestBodyError: 400,
   RequestHeaderSectionTooLarge: 400,
   RequestTimeout: 400,
+  UnexpectedContent: 400,
   AccessForbidden: 403,
   RequestTimeTooSkewed: 403,
   BucketAlreadyExists: 409,
@@ -100,7 +106,7 @@ export function toS3Error (err: unknown, method = 'GET'): S3Error {
     const extras: ErrorExtras = {}
     const headers: Record<string, string> = {}
     const detail = err.detail ?? {}
-    if (err.code === 'NoSuchBucket' && err.bucket !== undefined) extras.BucketName = err.bucket
+    if ((err.code === 'NoSuchBucket' || err.code === 'NoSuchBucketPolicy') && err.bucket !== undefined) extras.BucketName = err.bucket
     if ((err.code === 'NoSuchKey' || err.code === 'KeyTooLongError') && err.key !== undefined) extras.Key = err.key
     if (err.code === 'NoSuchUpload' && detail.uploadId !== undefined) extras.UploadId = detail.uploadId
     if (err.code === 'InvalidRange' && detail.actualObjectSize !== undefined) {

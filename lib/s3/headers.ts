@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Checksums, type CustomerKey, type EncryptionInfo, type EncryptionOptions, type ObjectHeaders, type ObjectInfo } from '../index.js'
+import { CHECKSUM_ALGORITHMS, type CannedAcl, type ChecksumAlgorithm, type Checksums, type CustomerKey, type EncryptionInfo, type EncryptionOptions, type ObjectHeaders, type ObjectInfo } from '../index.js'
 import { S3Error } from './errors.js'
 import { header } from './request.js'
 
@@ -203,18 +203,53 @@ export function objectHeaders (info: ObjectInfo, query: Map<string, string>, wit
   return out
 }
 
-// Canned ACLs that grant nothing beyond the owner's own access, which is all spacebox has.
-const OWNER_ONLY_ACLS = new Set(['private', 'bucket-owner-full-control'])
+// The canned ACLs a store keeps, and those S3 has that it does not: the latter are refused as
+// not implemented rather than stored as something they are not.
+const KEPT_ACLS: readonly string[] = ['private', 'public-read', 'public-read-write', 'authenticated-read']
+const UNKEPT_ACLS = { bucket: ['aws-exec-read', 'log-delivery-write'], object: ['aws-exec-read'] }
+// On an object they name the bucket owner, who is the one owner of everything here: private.
+// S3 ignores them on a bucket.
+const OWNER_ACLS: readonly string[] = ['bucket-owner-read', 'bucket-owner-full-control']
+
+/** Whether a request carries `x-amz-grant-*` headers (explicit grants). */
+export function hasGrantHeaders (headers: IncomingHttpHeaders): boolean {
+  return Object.keys(headers).some(name => name.startsWith('x-amz-grant-'))
+}
+
+/** S3's answer to a canned ACL and grant headers in one request. */
+export function bothAclKinds (): S3Error {
+  return new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed')
+}
 
 /**
- * Refuse ACLs that would grant access: spacebox's access model is keys and their grants, and
- * silently ignoring `public-read` would leave a caller believing an object is public. S3 answers
- * the same way for buckets with ACLs disabled, its default since 2023.
+ * The canned ACL a write (PutObject, CopyObject, CreateMultipartUpload, CreateBucket) or a
+ * PutBucketAcl / PutObjectAcl asks for with `x-amz-acl`; undefined when none. An unknown name is
+ * InvalidArgument naming x-amz-acl, as S3 answers (S3's Message is empty; ours says what is
+ * accepted). Grant headers are NotImplemented: they name grantees one by one, and a store with
+ * one owner and no accounts keeps canned ACLs only. Whether the caller may publish is the
+ * engine's check.
  */
-export function assertOwnerOnlyAcl (headers: IncomingHttpHeaders): void {
+export function cannedAclOf (headers: IncomingHttpHeaders, on: 'bucket' | 'object'): CannedAcl | undefined {
   const acl = header(headers, 'x-amz-acl')
-  const grants = Object.keys(headers).some(name => name.startsWith('x-amz-grant-'))
-  if ((acl !== undefined && !OWNER_ONLY_ACLS.has(acl)) || grants) {
-    throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs')
+  const grants = hasGrantHeaders(headers)
+  if (acl !== undefined && grants) throw bothAclKinds()
+  if (grants) {
+    throw new S3Error('NotImplemented',
+      'x-amz-grant-* headers are not supported: spacebox keeps canned ACLs only. Use x-amz-acl with private, public-read, public-read-write or authenticated-read.')
   }
+  if (acl === undefined) return undefined
+  if (KEPT_ACLS.includes(acl)) return acl as CannedAcl
+  if (OWNER_ACLS.includes(acl)) return 'private'
+  if (UNKEPT_ACLS[on].includes(acl)) {
+    throw new S3Error('NotImplemented', `The canned ACL ${acl} is not supported: spacebox keeps private, public-read, public-read-write and authenticated-read.`)
+  }
+  throw new S3Error('InvalidArgument', 'x-amz-acl must be a canned ACL: private, public-read, public-read-write or authenticated-read.', {
+    ArgumentName: 'x-amz-acl', ArgumentValue: acl
+  })
+}
+
+/** The `acl` option of an engine write, from the request's headers. */
+export function aclOption (headers: IncomingHttpHeaders, on: 'bucket' | 'object'): { acl?: CannedAcl } {
+  const acl = cannedAclOf(headers, on)
+  return acl === undefined ? {} : { acl }
 }

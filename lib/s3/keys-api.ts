@@ -364,6 +364,7 @@ function usageJson (usage: KeyUsage): Record<string, unknown> {
 function accessJson (access: KeyAccess): Record<string, unknown> {
   const out: Record<string, unknown> = { access_key: access.accessKeyId, name: access.name, permission: access.permission }
   if (access.prefix !== undefined) out.prefix = access.prefix
+  if (access.publish === true) out.publish = true
   out.disabled = access.disabled
   if (access.expiresAt !== undefined) out.expires_at = access.expiresAt.toISOString()
   return out

@@ -1,10 +1,14 @@
 import { S3Error } from './errors.js'
 import type { Call } from './call.js'
 import type { Target } from './request.js'
+import * as acl from './operations/acl.js'
 import * as buckets from './operations/buckets.js'
 import * as listing from './operations/listing.js'
 import * as multipart from './operations/multipart.js'
 import * as objects from './operations/objects.js'
+import * as website from './operations/website.js'
+import * as policy from './operations/policy.js'
+import * as post from './post.js'
 
 /** What a request's method, path and query select, in the order they are tried. */
 interface Route {
@@ -13,9 +17,12 @@ interface Route {
   on: 'service' | 'bucket' | 'object'
   /** The subresource (or copy header) that selects it; none for the method's plain operation, tried last. */
   when?: (query: Map<string, string>, copy: boolean) => boolean
+  /**
+   * A subresource only its own routes serve: with it in the query, a method none of them takes is
+   * MethodNotAllowed, never that method's plain operation (DELETE ?acl must not delete the object).
+   */
+  sub?: string
   handler: (call: Call) => Promise<void>
-  /** An anonymous request may make it on a bucket the server was told is public-read. */
-  publicRead?: true
   /** DigitalOcean Spaces answers NotImplemented (the `spaces` profile does too). */
   notInSpaces?: true
 }
@@ -29,27 +36,39 @@ const has = (name: string) => (query: Map<string, string>): boolean => query.has
  */
 const ROUTES = {
   ListBuckets: { method: 'GET', on: 'service', handler: buckets.listBuckets },
-  GetBucketLocation: { method: 'GET', on: 'bucket', when: has('location'), handler: buckets.getBucketLocation, publicRead: true },
+  GetBucketLocation: { method: 'GET', on: 'bucket', when: has('location'), handler: buckets.getBucketLocation },
   GetBucketVersioning: { method: 'GET', on: 'bucket', when: has('versioning'), handler: buckets.getBucketVersioning },
   GetBucketEncryption: { method: 'GET', on: 'bucket', when: has('encryption'), handler: buckets.getBucketEncryption, notInSpaces: true },
   GetBucketCors: { method: 'GET', on: 'bucket', when: has('cors'), handler: buckets.getBucketCors },
+  GetBucketWebsite: { method: 'GET', on: 'bucket', sub: 'website', handler: website.getBucketWebsite },
+  GetBucketAcl: { method: 'GET', on: 'bucket', sub: 'acl', handler: acl.getBucketAcl },
+  GetBucketPolicy: { method: 'GET', on: 'bucket', sub: 'policy', handler: policy.getBucketPolicy },
+  GetBucketPolicyStatus: { method: 'GET', on: 'bucket', sub: 'policyStatus', handler: policy.getBucketPolicyStatus, notInSpaces: true },
   ListObjectVersions: { method: 'GET', on: 'bucket', when: has('versions'), handler: listing.listObjectVersions },
   ListMultipartUploads: { method: 'GET', on: 'bucket', when: has('uploads'), handler: multipart.listMultipartUploads },
-  ListObjectsV2: { method: 'GET', on: 'bucket', when: q => q.get('list-type') === '2', handler: listing.listObjectsV2, publicRead: true },
-  ListObjects: { method: 'GET', on: 'bucket', handler: listing.listObjects, publicRead: true },
-  HeadBucket: { method: 'HEAD', on: 'bucket', handler: buckets.headBucket, publicRead: true },
+  ListObjectsV2: { method: 'GET', on: 'bucket', when: q => q.get('list-type') === '2', handler: listing.listObjectsV2 },
+  ListObjects: { method: 'GET', on: 'bucket', handler: listing.listObjects },
+  HeadBucket: { method: 'HEAD', on: 'bucket', handler: buckets.headBucket },
   PutBucketEncryption: { method: 'PUT', on: 'bucket', when: has('encryption'), handler: buckets.putBucketEncryption, notInSpaces: true },
   PutBucketCors: { method: 'PUT', on: 'bucket', when: has('cors'), handler: buckets.putBucketCors },
+  PutBucketWebsite: { method: 'PUT', on: 'bucket', sub: 'website', handler: website.putBucketWebsite },
   PutBucketVersioning: { method: 'PUT', on: 'bucket', when: has('versioning'), handler: buckets.putBucketVersioning },
+  PutBucketAcl: { method: 'PUT', on: 'bucket', sub: 'acl', handler: acl.putBucketAcl },
+  PutBucketPolicy: { method: 'PUT', on: 'bucket', sub: 'policy', handler: policy.putBucketPolicy },
   CreateBucket: { method: 'PUT', on: 'bucket', handler: buckets.createBucket },
   DeleteBucketEncryption: { method: 'DELETE', on: 'bucket', when: has('encryption'), handler: buckets.deleteBucketEncryption, notInSpaces: true },
   DeleteBucketCors: { method: 'DELETE', on: 'bucket', when: has('cors'), handler: buckets.deleteBucketCors },
+  DeleteBucketWebsite: { method: 'DELETE', on: 'bucket', sub: 'website', handler: website.deleteBucketWebsite },
+  DeleteBucketPolicy: { method: 'DELETE', on: 'bucket', sub: 'policy', handler: policy.deleteBucketPolicy },
   DeleteBucket: { method: 'DELETE', on: 'bucket', handler: buckets.deleteBucket },
   DeleteObjects: { method: 'POST', on: 'bucket', when: has('delete'), handler: objects.deleteObjects },
+  PostObject: { method: 'POST', on: 'bucket', handler: post.postObject },
   ListParts: { method: 'GET', on: 'object', when: has('uploadId'), handler: multipart.listParts },
   GetObjectAttributes: { method: 'GET', on: 'object', when: has('attributes'), handler: objects.getObjectAttributes, notInSpaces: true },
-  GetObject: { method: 'GET', on: 'object', handler: objects.getObject, publicRead: true },
-  HeadObject: { method: 'HEAD', on: 'object', handler: objects.headObject, publicRead: true },
+  GetObjectAcl: { method: 'GET', on: 'object', sub: 'acl', handler: acl.getObjectAcl },
+  PutObjectAcl: { method: 'PUT', on: 'object', sub: 'acl', handler: acl.putObjectAcl },
+  GetObject: { method: 'GET', on: 'object', handler: objects.getObject },
+  HeadObject: { method: 'HEAD', on: 'object', handler: objects.headObject },
   UploadPartCopy: { method: 'PUT', on: 'object', when: (q, copy) => copy && (q.has('uploadId') || q.has('partNumber')), handler: multipart.uploadPartCopy },
   UploadPart: { method: 'PUT', on: 'object', when: q => q.has('uploadId') || q.has('partNumber'), handler: multipart.uploadPart },
   CopyObject: { method: 'PUT', on: 'object', when: (_, copy) => copy, handler: objects.copyObject },
@@ -63,14 +82,15 @@ const ROUTES = {
 export type Operation = keyof typeof ROUTES
 
 const ENTRIES = Object.entries(ROUTES) as Array<[Operation, Route]>
+const CLAIMED: ReadonlySet<string> = new Set(ENTRIES.flatMap(([, r]) => r.sub ?? []))
 
 // Subresources S3 has and spacebox does not implement: answered NotImplemented, never with a
-// wrong success (a GET ?acl must not list the bucket).
+// wrong success (a GET ?tagging must not list the bucket).
 const UNIMPLEMENTED = new Set([
-  'accelerate', 'acl', 'analytics', 'intelligent-tiering', 'inventory', 'legal-hold', 'lifecycle', 'logging',
-  'metadataConfiguration', 'metadataTable', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'policy',
-  'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'session',
-  'tagging', 'torrent', 'website', 'renameObject'
+  'accelerate', 'analytics', 'intelligent-tiering', 'inventory', 'legal-hold', 'lifecycle', 'logging',
+  'metadataConfiguration', 'metadataTable', 'metrics', 'notification', 'object-lock', 'ownershipControls',
+  'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'session',
+  'tagging', 'torrent', 'renameObject'
 ])
 
 /**
@@ -79,14 +99,16 @@ const UNIMPLEMENTED = new Set([
  */
 export function route (method: string, target: Target, headers: Record<string, string | string[] | undefined>): Operation {
   const q = target.query
+  let claimed: string | undefined
   for (const name of q.keys()) {
     if (UNIMPLEMENTED.has(name)) throw notImplemented(`?${name}`)
+    if (claimed === undefined && CLAIMED.has(name)) claimed = name
   }
   const on = target.bucket === undefined ? 'service' : target.key === undefined ? 'bucket' : 'object'
   const copy = headers['x-amz-copy-source'] !== undefined
-  const found = ENTRIES.find(([, r]) => r.method === method && r.on === on && (r.when?.(q, copy) ?? true))
+  const found = ENTRIES.find(([, r]) => r.method === method && r.on === on && r.sub === claimed && (r.when?.(q, copy) ?? true))
   if (found !== undefined) return found[0]
-  if (on === 'bucket' && method === 'POST') throw notImplemented('POST on a bucket (browser form uploads)')
+  if (on === 'bucket' && method === 'POST') throw notImplemented('this POST on a bucket')
   if (on === 'object' && method === 'POST') throw notImplemented('this POST on an object')
   throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', { Method: method, ResourceType: 'OBJECT' })
 }

@@ -7,6 +7,7 @@ import { newRequestId, serveS3, type Exchange } from './dispatch.js'
 import { handleKeysApi, isKeysApiPath } from './keys-api.js'
 import { FAULTS_PATH, handleFaultsApi } from './faults-api.js'
 import type { Faults } from './faults.js'
+import { listenerBucketOf, serveWebsite, websiteBucketOf } from './website.js'
 
 export interface S3HandlerOptions {
   /** Region of buckets created without a LocationConstraint. Default: the store's. */
@@ -16,10 +17,15 @@ export interface S3HandlerOptions {
   hostnames?: string[]
   /** Token of the key-management API (`/v2/spaces/keys`), or its SHA-256 in hex. Without it that API is off. */
   adminToken?: string | { sha256: string }
-  /** Buckets anonymous requests may read (GET, HEAD, list). None by default. */
-  publicRead?: string[]
   /** The clock signatures are checked against (ms since the epoch). Default Date.now. */
   clock?: () => number
+  /**
+   * Serve bucket websites only (what the `websitePort` listener does): every request is a website
+   * request for the bucket its Host names (`bucket.<hostname>`, a website host, or else the whole
+   * host name, as a custom domain names its bucket). Without it, only Hosts of the form
+   * `<bucket>.<region>-static.<domain>` or `<bucket>.s3-website[-.]<region>.amazonaws.com` are.
+   */
+  websitesOnly?: boolean
   /** 'spaces' answers like DigitalOcean Spaces where the two differ (NotImplemented for bucket encryption). Default 'aws'. */
   profile?: 'aws' | 'spaces'
   /** Fault rules to apply to matching requests (testing); also served at `/_spacebox/faults` to the admin token. */
@@ -61,6 +67,8 @@ export interface S3ServerOptions extends S3HandlerOptions {
   idleTimeout?: number
   /** Bytes of request line and headers accepted; more is 431 and the connection is closed. Default 16 KiB. */
   maxHeaderSize?: number
+  /** A second listener, on this port (0: any free one) of the same host, that serves bucket websites only (see `websitesOnly`). */
+  websitePort?: number
 }
 
 export interface S3Server {
@@ -69,6 +77,9 @@ export interface S3Server {
   server: Server
   /** Stop accepting; let requests in flight finish (cut after `timeout` ms, default 10 s). */
   close: (options?: { timeout?: number }) => Promise<void>
+  /** With `websitePort`: the websites listener's URL (a bucket's site is `http://<bucket>.localhost:<port>/`). */
+  websiteUrl?: string
+  websitePort?: number
 }
 
 /** The adapter as a plain `(req, res)` handler, to mount in any node:http server. */
@@ -76,7 +87,6 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
   const settings: Settings = {
     region: options.region,
     hostnames: (options.hostnames ?? ['localhost']).map(h => h.toLowerCase()),
-    publicRead: new Set(options.publicRead ?? []),
     now: options.clock ?? Date.now,
     profile: options.profile ?? 'aws',
     faults: options.faults,
@@ -95,6 +105,11 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
     const fail = (err: unknown): void => {
       onError(err, requestId)
       res.destroy()
+    }
+    const site = options.websitesOnly === true ? listenerBucketOf(req.headers.host, settings.hostnames) : websiteBucketOf(req.headers.host)
+    if (site !== undefined || options.websitesOnly === true) {
+      serveWebsite(box, settings, req, res, requestId, site).catch(fail)
+      return
     }
     if (isAdmin !== undefined && isKeysApiPath(path)) {
       handleKeysApi(box, req, res, requestId, { isAdmin, baseUrl: r => `http://${r.headers.host ?? 'localhost'}` }).catch(fail)
@@ -199,7 +214,7 @@ export async function createS3Server (box: Spacebox, options: S3ServerOptions = 
   })
   const port = (server.address() as AddressInfo).port
   const shown = host.includes(':') ? `[${host}]` : host
-  return {
+  const main: S3Server = {
     url: `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`,
     port,
     server,
@@ -210,5 +225,18 @@ export async function createS3Server (box: Spacebox, options: S3ServerOptions = 
       await closed
       clearTimeout(timer)
     }
+  }
+  const { websitePort, ...rest } = options
+  if (websitePort === undefined || options.websitesOnly === true) return main
+  // The websites listener: a second server with the same options, told to serve nothing else.
+  const site = await createS3Server(box, { ...rest, port: websitePort, websitesOnly: true }).catch(async (err: unknown) => {
+    await main.close()
+    throw err
+  })
+  return {
+    ...main,
+    websiteUrl: site.url,
+    websitePort: site.port,
+    close: async closing => { await Promise.all([main.close(closing), site.close(closing)]) }
   }
 }

@@ -1,10 +1,13 @@
 import { XMLParser } from 'fast-xml-parser'
 import { S3Error } from './errors.js'
+import type { Owner } from '../index.js'
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 
-/** The Owner and Initiator of everything: a store has one owner, whichever key is asking. */
-export const OWNER = { ID: 'spacebox', DisplayName: 'spacebox' }
+/** The Owner (and Initiator) element: a store has one owner, whichever key is asking. */
+export function ownerXml (owner: Owner): { ID: string, DisplayName: string } {
+  return { ID: owner.id, DisplayName: owner.displayName }
+}
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 // Keys may hold CR, LF and tab, which XML would normalise away unless written as references.

@@ -24,6 +24,8 @@
  * | `akeys`   | access key id                                | AccessKeyRecord (JSON)             |
  * | `usage`   | access key id                                | UsageRecord (JSON)                 |
  * | `bkeys`   | bucketId (24) + bucket key id (24)           | BucketKeyRecord (JSON)             |
+ * | `public`  | bucketId (24) + object key + 0x00 + version  | the version's canned ACL, for each |
+ * |           | id (`null` or 32 characters)                 | version whose ACL is not private   |
  *
  * Object keys are arbitrary UTF-8, so no in-band separator could be trusted after them: ids are
  * fixed width instead, and `objects` uses binary keys so that byte order (S3's listing order) is
@@ -34,6 +36,9 @@
  * Versions: `objects` holds every key's current version (a delete marker included), so reading the
  * latest is one get and listings never see noncurrent data; a key has a record there exactly while
  * it has any version. Noncurrent versions sort after the current one in `versions`, newest first.
+ *
+ * `public` indexes what an ACL makes public, so that asking costs what the answer holds, however
+ * many private objects a bucket has; it changes in the batch that changes the version.
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 
@@ -57,6 +62,7 @@ export interface Sublevels {
   akeys: Sublevel<string, unknown>
   usage: Sublevel<string, unknown>
   bkeys: Sublevel<string, unknown>
+  public: Sublevel<Buffer, string>
 }
 
 export function openSublevels (db: AnyLevel): Sublevels {
@@ -72,7 +78,8 @@ export function openSublevels (db: AnyLevel): Sublevels {
     parts: db.sublevel<string, unknown>('parts', { valueEncoding: 'json' }),
     akeys: db.sublevel<string, unknown>('akeys', { valueEncoding: 'json' }),
     usage: db.sublevel<string, unknown>('usage', { valueEncoding: 'json' }),
-    bkeys: db.sublevel<string, unknown>('bkeys', { valueEncoding: 'json' })
+    bkeys: db.sublevel<string, unknown>('bkeys', { valueEncoding: 'json' }),
+    public: db.sublevel<Buffer, string>('public', { keyEncoding: 'buffer', valueEncoding: 'utf8' })
   }
 }
 
@@ -128,6 +135,17 @@ export function versionKeyName (stored: Buffer): string {
 }
 
 export const SORT_KEY_LENGTH = 24
+
+/** `public` key of one version of an object. */
+export function publicKey (bucketId: string, key: string, versionId: string): Buffer {
+  return Buffer.concat([objectKey(bucketId, key), VERSION_SEPARATOR, Buffer.from(versionId, 'latin1')])
+}
+
+/** The object key and version id held in a `public` key. */
+export function publicKeyParts (stored: Buffer): { key: string, versionId: string } {
+  const at = stored.lastIndexOf(0)
+  return { key: stored.toString('utf8', ID_LENGTH, at), versionId: stored.toString('latin1', at + 1) }
+}
 
 /** `chunks` key of chunk `index` of a segment. */
 export function chunkKey (segmentId: string, index: number): string {

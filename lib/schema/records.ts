@@ -4,7 +4,8 @@
  */
 import type { ChecksumAlgorithm, Checksums } from '../internal/checksums.js'
 import type { Grant } from '../access/policy.js'
-import type { CorsRule } from '../types.js'
+import type { StoredAcl } from '../access/acl.js'
+import type { CorsRule, WebsiteConfiguration } from '../types.js'
 
 export interface FormatRecord {
   v: number
@@ -36,8 +37,14 @@ export interface BucketRecord {
   versioning?: 'Enabled' | 'Suspended'
   /** Cross-origin rules (PutBucketCors), checked before they are stored. */
   cors?: CorsRule[]
+  /** Static website (PutBucketWebsite), checked before it is stored. */
+  website?: WebsiteConfiguration
   /** The bucket key new objects derive their keys from, while it is fresh. */
   bucketKey?: { id: string, created: number, masterKeyId: string }
+  /** Canned ACL; absent is private. */
+  acl?: StoredAcl
+  /** Bucket policy, the JSON text as given, checked before it was stored. */
+  policy?: string
 }
 
 export interface BucketEncryption {
@@ -106,6 +113,8 @@ export interface ObjectHead {
   order?: string
   /** A delete marker: no bytes, and the key reads as missing while it is current. */
   marker?: true
+  /** Canned ACL of this version; absent is private. */
+  acl?: StoredAcl
 }
 
 const MARKER_BIT = 0x80000000
@@ -155,6 +164,8 @@ export interface UploadRecord {
   ifNoneMatch?: string
   /** The completed object's encryption; every part is sealed under it. */
   enc?: ObjectEncryption
+  /** The completed object's canned ACL. */
+  acl?: StoredAcl
 }
 
 /** One uploaded part; its chunks become the object's when the upload completes. */

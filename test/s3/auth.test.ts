@@ -216,9 +216,9 @@ t.test('x-amz-* headers left out of the signature are refused, as S3 does', asyn
 })
 
 t.test('anonymous requests', async t => {
-  const s = await withBucket(t, { server: { publicRead: ['pub'] } })
-  await s.box.createBucket('pub')
-  await s.box.putObject('pub', 'open.txt', 'open')
+  const s = await withBucket(t)
+  await s.box.createBucket('pub', { acl: 'public-read' })
+  await s.box.putObject('pub', 'open.txt', 'open', { acl: 'public-read' })
 
   t.test('are AccessDenied on a private bucket, whatever they ask', async t => {
     for (const [method, path] of [['GET', '/bkt/hello.txt'], ['GET', '/bkt'], ['GET', '/'], ['PUT', '/bkt/new.txt'], ['DELETE', '/bkt/hello.txt']] as const) {
@@ -230,7 +230,7 @@ t.test('anonymous requests', async t => {
     t.ok(await s.box.headObject('bkt', 'hello.txt'))
   })
 
-  t.test('may GET, HEAD and list a publicRead bucket', async t => {
+  t.test('may GET and HEAD a public-read object, and list a public-read bucket', async t => {
     const get = await send(s.server.url, 'GET', '/pub/open.txt')
     t.equal(get.status, 200)
     t.equal(get.text, 'open')
@@ -246,7 +246,7 @@ t.test('anonymous requests', async t => {
     t.equal((await send(s.server.url, 'GET', '/pub/missing')).code, 'NoSuchKey')
   })
 
-  t.test('may not PUT, DELETE or multipart into a publicRead bucket', async t => {
+  t.test('may not PUT, DELETE or multipart into a public-read bucket', async t => {
     const put = await send(s.server.url, 'PUT', '/pub/new.txt', {}, 'x')
     t.equal(put.status, 403)
     t.equal(put.code, 'AccessDenied')

@@ -439,7 +439,7 @@ t.test('GET /v2/spaces/buckets/{bucket}/access (spacebox extension)', async t =>
   t.same(res.json, {
     access: [
       { access_key: reader.accessKeyId, name: 'reader', permission: 'read', prefix: 'public/', disabled: false, expires_at: '2999-01-01T00:00:00.000Z' },
-      { access_key: admin.accessKeyId, name: 'admin', permission: 'fullaccess', disabled: true }
+      { access_key: admin.accessKeyId, name: 'admin', permission: 'fullaccess', publish: true, disabled: true }
     ]
   })
   assertError(t, await api.call('GET', '/v2/spaces/buckets/Not_A_Bucket/access'), 400, 'bad_request')

@@ -637,14 +637,3 @@ t.test('more PutObject and GetObject edges', async t => {
     t.same(bytes, data)
   })
 })
-
-t.test('ACLs that would grant access are refused, not silently ignored; private is accepted', async t => {
-  const { s, c } = await setup(t)
-  await rejects(t, c.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'public', Body: 'x', ACL: 'public-read' })), 'AccessControlListNotSupported', 400)
-  t.notOk(await stored(s, 'bkt', 'public'), 'nothing stored')
-  await rejects(t, c.send(new CopyObjectCommand({ Bucket: 'bkt', Key: 'copy', CopySource: 'bkt/public', ACL: 'public-read-write' })), 'AccessControlListNotSupported', 400)
-  await c.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'private', Body: 'x', ACL: 'private' }))
-  t.ok(await stored(s, 'bkt', 'private'))
-  await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'open-bucket', ACL: 'public-read' })), 'AccessControlListNotSupported', 400)
-  await rejects(t, c.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'granted', Body: 'x', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })), 'AccessControlListNotSupported', 400)
-})

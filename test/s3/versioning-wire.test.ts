@@ -188,9 +188,9 @@ t.test('ListVersionsResult: versions and markers in one list, names URL-encoded 
   t.match(all.text, `<ListVersionsResult ${NS}><Name>bkt</Name><Prefix></Prefix><KeyMarker></KeyMarker><VersionIdMarker></VersionIdMarker>` +
     '<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>')
   t.match(all.text, new RegExp(`<Version><Key>a b</Key><VersionId>${a2}</VersionId><IsLatest>true</IsLatest><LastModified>[^<]+</LastModified>` +
-    '<ETag>&quot;[0-9a-f]{32}&quot;</ETag><Size>5</Size><Owner><ID>spacebox</ID><DisplayName>spacebox</DisplayName></Owner><StorageClass>STANDARD</StorageClass></Version>'))
+    '<ETag>&quot;[0-9a-f]{32}&quot;</ETag><Size>5</Size><Owner><ID>[0-9a-f]{64}</ID><DisplayName>spacebox</DisplayName></Owner><StorageClass>STANDARD</StorageClass></Version>'))
   t.match(all.text, new RegExp(`<DeleteMarker><Key>a b</Key><VersionId>${marker}</VersionId><IsLatest>false</IsLatest><LastModified>[^<]+</LastModified>` +
-    '<Owner><ID>spacebox</ID><DisplayName>spacebox</DisplayName></Owner></DeleteMarker>'))
+    '<Owner><ID>[0-9a-f]{64}</ID><DisplayName>spacebox</DisplayName></Owner></DeleteMarker>'))
 
   const page = await req('GET', '/bkt?versions&encoding-type=url&max-keys=1&key-marker=a%20b&version-id-marker=' + a2)
   t.match(page.text, `<KeyMarker>a%20b</KeyMarker><VersionIdMarker>${a2}</VersionIdMarker><NextKeyMarker>a%20b</NextKeyMarker>` +

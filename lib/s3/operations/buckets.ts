@@ -3,9 +3,9 @@ import { payloadOf, readSmall } from '../body.js'
 import { send, sendXml, type Call } from '../call.js'
 import { corsConfigurationXml, parseCorsConfiguration } from '../cors.js'
 import { S3Error } from '../errors.js'
-import { assertOwnerOnlyAcl } from '../headers.js'
+import { aclOption } from '../headers.js'
 import { verifyIntegrity } from '../integrity.js'
-import { children, malformedXml, MAX_XML_BYTES, optionalText, OWNER, parseXml, text } from '../xml.js'
+import { children, malformedXml, MAX_XML_BYTES, optionalText, ownerXml, parseXml, text } from '../xml.js'
 
 /**
  * ListBuckets: the buckets the key can reach, by name. Current SDKs may ask for a prefix, a
@@ -26,7 +26,7 @@ export async function listBuckets (call: Call): Promise<void> {
   const page = max === undefined ? matching : matching.slice(0, Number(max))
   const last = page.length < matching.length ? page.at(-1) : undefined
   sendXml(call, 'ListAllMyBucketsResult', {
-    Owner: OWNER,
+    Owner: ownerXml(call.store.owner),
     Buckets: { Bucket: page.map(b => ({ Name: b.name, CreationDate: b.created.toISOString(), BucketRegion: b.region })) },
     ...(last === undefined ? {} : { ContinuationToken: last.name }),
     ...(prefix === undefined ? {} : { Prefix: prefix })
@@ -34,7 +34,7 @@ export async function listBuckets (call: Call): Promise<void> {
 }
 
 /** A small XML body of a bucket request, read whole and checked against its digests. */
-async function configBody (call: Call, required: boolean): Promise<string> {
+export async function configBody (call: Call, required: boolean): Promise<string> {
   const payload = payloadOf(call.req, call.identity?.v4)
   const bytes = await readSmall(payload.body, MAX_XML_BYTES)
   verifyIntegrity(call.req.headers, bytes, payload.trailer?.checksums(), required)
@@ -46,7 +46,7 @@ async function configBody (call: Call, required: boolean): Promise<string> {
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
  */
 export async function createBucket (call: Call): Promise<void> {
-  assertOwnerOnlyAcl(call.req.headers)
+  const acl = aclOption(call.req.headers, 'bucket')
   const body = await configBody(call, false)
   let region: string | undefined
   if (body.trim() !== '') {
@@ -55,7 +55,7 @@ export async function createBucket (call: Call): Promise<void> {
     if (constraint !== undefined && constraint !== '') region = constraint === 'EU' ? 'eu-west-1' : constraint
   }
   region ??= call.settings.region
-  await call.store.createBucket(call.bucket, region === undefined ? {} : { region })
+  await call.store.createBucket(call.bucket, { ...(region === undefined ? {} : { region }), ...acl })
   send(call, 200, { location: `/${call.bucket}` })
 }
 

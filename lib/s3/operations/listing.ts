@@ -1,7 +1,7 @@
 import type { ListObjectsOptions, ListObjectsV2Options, ListObjectVersionsOptions, ObjectSummary, ObjectVersion } from '../../index.js'
 import { sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
-import { OWNER, type Children } from '../xml.js'
+import { ownerXml, type Children } from '../xml.js'
 
 /**
  * With `encoding-type=url`, names are sent URL-encoded, space as %20 and '+' as %2B: clients
@@ -26,13 +26,13 @@ export function maxOf (call: Call, name: string): number | undefined {
   return Math.min(Number(value), 1000)
 }
 
-function contents (items: ObjectSummary[], encode: (s: string) => string, withOwner: boolean): Array<Record<string, unknown>> {
+function contents (items: ObjectSummary[], encode: (s: string) => string, owner: ReturnType<typeof ownerXml> | undefined): Array<Record<string, unknown>> {
   return items.map(o => ({
     Key: encode(o.key),
     LastModified: o.lastModified.toISOString(),
     ETag: o.etag,
     Size: String(o.size),
-    ...(withOwner ? { Owner: OWNER } : {}),
+    ...(owner === undefined ? {} : { Owner: owner }),
     StorageClass: o.storageClass
   }))
 }
@@ -78,7 +78,7 @@ export async function listObjectsV2 (call: Call): Promise<void> {
     ...(page.nextContinuationToken === undefined ? {} : { NextContinuationToken: page.nextContinuationToken }),
     ...(startAfter === undefined ? {} : { StartAfter: encode(startAfter) }),
     ...(given(call, 'encoding-type') === undefined ? {} : { EncodingType: 'url' }),
-    Contents: contents(page.contents, encode, fetchOwner),
+    Contents: contents(page.contents, encode, fetchOwner ? ownerXml(call.store.owner) : undefined),
     CommonPrefixes: page.commonPrefixes.map(p => ({ Prefix: encode(p) }))
   })
 }
@@ -104,21 +104,21 @@ export async function listObjects (call: Call): Promise<void> {
     ...(page.delimiter === undefined ? {} : { Delimiter: encode(page.delimiter) }),
     IsTruncated: String(page.isTruncated),
     ...(given(call, 'encoding-type') === undefined ? {} : { EncodingType: 'url' }),
-    Contents: contents(page.contents, encode, true),
+    Contents: contents(page.contents, encode, ownerXml(call.store.owner)),
     CommonPrefixes: page.commonPrefixes.map(p => ({ Prefix: encode(p) }))
   })
 }
 
 /** A Version or DeleteMarker element, children in S3's order; a marker has no bytes to describe. */
-function versionEntry (v: ObjectVersion, encode: (s: string) => string): [string, Record<string, unknown>] {
+function versionEntry (v: ObjectVersion, encode: (s: string) => string, owner: ReturnType<typeof ownerXml>): [string, Record<string, unknown>] {
   const common = { Key: encode(v.key), VersionId: v.versionId, IsLatest: String(v.isLatest), LastModified: v.lastModified.toISOString() }
-  if (v.deleteMarker) return ['DeleteMarker', { ...common, Owner: OWNER }]
+  if (v.deleteMarker) return ['DeleteMarker', { ...common, Owner: owner }]
   return ['Version', {
     ...common,
     ETag: v.etag,
     ChecksumAlgorithm: v.checksumAlgorithm,
     Size: String(v.size),
-    Owner: OWNER,
+    Owner: owner,
     StorageClass: v.storageClass
   }]
 }
@@ -138,6 +138,7 @@ export async function listObjectVersions (call: Call): Promise<void> {
   const maxKeys = maxOf(call, 'max-keys')
   if (maxKeys !== undefined) options.maxKeys = maxKeys
   const page = await call.store.listObjectVersions(call.bucket, options)
+  const owner = ownerXml(call.store.owner)
   const children: Children = [
     ['Name', call.bucket],
     ['Prefix', encode(page.prefix)],
@@ -149,7 +150,7 @@ export async function listObjectVersions (call: Call): Promise<void> {
     ['Delimiter', page.delimiter === undefined ? undefined : encode(page.delimiter)],
     ['IsTruncated', String(page.isTruncated)],
     ['EncodingType', given(call, 'encoding-type') === undefined ? undefined : 'url'],
-    ...page.versions.map(v => versionEntry(v, encode)),
+    ...page.versions.map(v => versionEntry(v, encode, owner)),
     ['CommonPrefixes', page.commonPrefixes.map(p => ({ Prefix: encode(p) }))]
   ]
   sendXml(call, 'ListVersionsResult', children)

@@ -3,9 +3,9 @@ import { CHECKSUM_ALGORITHMS } from '../../index.js'
 import { payloadOf, readSmall } from '../body.js'
 import { send, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
-import { assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, objectHeadersOf } from '../headers.js'
+import { aclOption, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, objectHeadersOf } from '../headers.js'
 import { header } from '../request.js'
-import { children, MAX_XML_BYTES, optionalText, OWNER, parseXml, text } from '../xml.js'
+import { children, MAX_XML_BYTES, optionalText, ownerXml, parseXml, text } from '../xml.js'
 import { continueIfAsked, copiedVersion, copySourceOf, digestOptions, sourceConditions, writeConditions, writtenVersion } from './objects.js'
 import { maxOf, nameEncoder, prefixAndDelimiter } from './listing.js'
 
@@ -34,8 +34,7 @@ function checksumElements (checksums: Checksums): Record<string, string> {
  */
 export async function createMultipartUpload (call: Call): Promise<void> {
   const { headers } = call.req
-  assertOwnerOnlyAcl(headers)
-  const options: CreateMultipartUploadOptions = { ...objectHeadersOf(headers), ...encryptionOf(headers) }
+  const options: CreateMultipartUploadOptions = { ...aclOption(headers, 'object'), ...objectHeadersOf(headers), ...encryptionOf(headers) }
   const algorithm = checksumAlgorithmOf(header(headers, 'x-amz-checksum-algorithm'))
   if (algorithm !== undefined) options.checksumAlgorithm = algorithm
   const type = header(headers, 'x-amz-checksum-type')?.toUpperCase()
@@ -163,8 +162,8 @@ export async function listParts (call: Call): Promise<void> {
     Bucket: page.bucket,
     Key: page.key,
     UploadId: page.uploadId,
-    Initiator: OWNER,
-    Owner: OWNER,
+    Initiator: ownerXml(call.store.owner),
+    Owner: ownerXml(call.store.owner),
     StorageClass: page.storageClass,
     PartNumberMarker: String(page.partNumberMarker),
     ...(page.nextPartNumberMarker === undefined ? {} : { NextPartNumberMarker: String(page.nextPartNumberMarker) }),
@@ -211,8 +210,8 @@ export async function listMultipartUploads (call: Call): Promise<void> {
     Upload: page.uploads.map(u => ({
       Key: encode(u.key),
       UploadId: u.uploadId,
-      Initiator: OWNER,
-      Owner: OWNER,
+      Initiator: ownerXml(call.store.owner),
+      Owner: ownerXml(call.store.owner),
       StorageClass: u.storageClass,
       Initiated: u.initiated.toISOString(),
       ...(u.checksumAlgorithm === undefined ? {} : { ChecksumAlgorithm: u.checksumAlgorithm })

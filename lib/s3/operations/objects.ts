@@ -5,7 +5,7 @@ import { payloadOf } from '../body.js'
 import { send, sendStream, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
 import {
-  assertOwnerOnlyAcl, checksumAlgorithmOf, checksumHeaders, checksumsOf, customerKeyOf, encryptionHeaders, encryptionOf, httpDate,
+  aclOption, checksumAlgorithmOf, checksumHeaders, checksumsOf, customerKeyOf, encryptionHeaders, encryptionOf, httpDate,
   objectHeaders, objectHeadersOf
 } from '../headers.js'
 import { children, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
@@ -20,9 +20,10 @@ import { header } from '../request.js'
  */
 export async function putObject (call: Call): Promise<void> {
   const { headers } = call.req
-  assertOwnerOnlyAcl(headers)
+  const acl = aclOption(headers, 'object')
   const payload = payloadOf(call.req, call.identity?.v4)
   const options: PutObjectOptions = {
+    ...acl,
     ...objectHeadersOf(headers),
     ...encryptionOf(headers),
     ...writeConditions(call),
@@ -276,7 +277,7 @@ export function sourceConditions (call: Call): Pick<CopyObjectOptions, 'sourceIf
  */
 export async function copyObject (call: Call): Promise<void> {
   const { headers } = call.req
-  assertOwnerOnlyAcl(headers)
+  const acl = aclOption(headers, 'object')
   const source = copySourceOf(call)
   const directive = header(headers, 'x-amz-metadata-directive')?.toUpperCase() ?? 'COPY'
   if (directive !== 'COPY' && directive !== 'REPLACE') {
@@ -284,6 +285,7 @@ export async function copyObject (call: Call): Promise<void> {
   }
   const options: CopyObjectOptions = {
     metadataDirective: directive,
+    ...acl,
     ...(directive === 'REPLACE' ? objectHeadersOf(headers) : {}),
     ...encryptionOf(headers),
     ...writeConditions(call),
