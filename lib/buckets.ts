@@ -1,5 +1,5 @@
 import { SpaceboxError } from './errors.js'
-import { objectPrefixRange, uploadPrefixRange } from './schema/keys.js'
+import { objectPrefixRange, uploadKeyParts, uploadPrefixRange } from './schema/keys.js'
 import type { BucketEncryption, BucketRecord } from './schema/records.js'
 import type { BatchOp, Context } from './context.js'
 import type { BucketState } from './bucket-state.js'
@@ -10,6 +10,7 @@ import { checkCorsRules, compileCors, type CorsPolicy } from './cors.js'
 import { checkWebsiteConfiguration, compileWebsite, type WebsitePolicy } from './website.js'
 import type { StoredAcl } from './access/acl.js'
 import { compilePolicy, type CompiledPolicy } from './access/bucket-policy.js'
+import { abortUpload } from './multipart/abort.js'
 
 /** A bucket's ACL and policy, as the scoped view decides by them. */
 export interface BucketAccess {
@@ -78,25 +79,63 @@ export class Buckets {
     })
   }
 
+  /**
+   * Delete a bucket that holds no object (a version or delete marker counts), as S3 does: uploads in
+   * progress do not hold it, they go with it. Each is aborted in its own batch before the bucket
+   * record goes, so a crash part way leaves the bucket with fewer uploads, never an upload, part or
+   * chunk without its bucket. BucketNotEmpty.
+   */
   async delete (name: string): Promise<void> {
     await this.#ctx.locks.run(`bucket\0${name}`, async () => {
       const state = this.get(name)
-      await this.#assertEmpty(state.record)
-      let settle!: (deleted: boolean) => void
-      state.deleting = new Promise(resolve => { settle = resolve })
-      let deleted = false
-      try {
-        if (state.active > 0) await new Promise<void>(resolve => { state.drained = resolve })
-        state.drained = undefined
-        await this.#assertEmpty(state.record)
-        await this.#ctx.sub.buckets.del(name, this.#ctx.write)
-        this.#byName.delete(name)
-        deleted = true
-      } finally {
-        state.deleting = undefined
-        settle(deleted)
+      // An upload begun between the abort pass and the drain sends it round again; uploads begun
+      // faster than it can abort them keep the bucket.
+      for (let round = 0; round < 3; round++) {
+        await this.#assertNoObjects(state.record)
+        // Not yet `deleting`: a completion holding its upload's lock may still commit (and its
+        // object then keeps the bucket), rather than wait on a deletion waiting on that lock.
+        await this.#abortUploads(state.record.id)
+        if (await this.#deleteIfEmpty(state)) return
       }
+      throw notEmpty(state.record)
     })
+  }
+
+  /** With new writes held and those under way drained: delete the record if nothing is left. */
+  async #deleteIfEmpty (state: BucketState): Promise<boolean> {
+    let settle!: (deleted: boolean) => void
+    state.deleting = new Promise(resolve => { settle = resolve })
+    let deleted = false
+    try {
+      if (state.active > 0) await new Promise<void>(resolve => { state.drained = resolve })
+      state.drained = undefined
+      await this.#assertNoObjects(state.record)
+      const [upload] = await this.#ctx.sub.uploads.keys({ ...uploadPrefixRange(state.record.id), limit: 1 }).all()
+      if (upload !== undefined) return false
+      await this.#ctx.sub.buckets.del(state.record.name, this.#ctx.write)
+      this.#byName.delete(state.record.name)
+      deleted = true
+      return true
+    } finally {
+      state.deleting = undefined
+      settle(deleted)
+    }
+  }
+
+  /** Abort every upload of a bucket, a page of them at a time. */
+  async #abortUploads (bucketId: string): Promise<void> {
+    const { lt, gte } = uploadPrefixRange(bucketId)
+    let start: { gte: Buffer } | { gt: Buffer } = { gte }
+    for (;;) {
+      const page: Buffer[] = await this.#ctx.sub.uploads.keys({ ...start, lt, limit: 500 }).all()
+      for (const stored of page) {
+        const { key, uploadId } = uploadKeyParts(stored)
+        await abortUpload(this.#ctx, bucketId, key, uploadId)
+      }
+      const last = page[page.length - 1]
+      if (last === undefined || page.length < 500) return
+      start = { gt: last }
+    }
   }
 
   /** The bucket's default encryption; ServerSideEncryptionConfigurationNotFoundError if none. */
@@ -277,20 +316,20 @@ export class Buckets {
     }
   }
 
-  async #assertEmpty (record: BucketRecord): Promise<void> {
-    const { objects, uploads } = this.#ctx.sub
-    const [object] = await objects.keys({ ...objectPrefixRange(record.id), limit: 1 }).all()
-    const [upload] = await uploads.keys({ ...uploadPrefixRange(record.id), limit: 1 }).all()
-    if (object !== undefined || upload !== undefined) {
-      // S3's words; a versioned bucket adds what its owner has to do.
-      const message = record.versioning === undefined ? 'The bucket you tried to delete is not empty' : 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.'
-      throw new SpaceboxError('BucketNotEmpty', message, { bucket: record.name })
-    }
+  async #assertNoObjects (record: BucketRecord): Promise<void> {
+    const [object] = await this.#ctx.sub.objects.keys({ ...objectPrefixRange(record.id), limit: 1 }).all()
+    if (object !== undefined) throw notEmpty(record)
   }
 }
 
 function info (record: BucketRecord): BucketInfo {
   return { name: record.name, created: new Date(record.created), region: record.region }
+}
+
+function notEmpty (record: BucketRecord): SpaceboxError {
+  // S3's words; a versioned bucket adds what its owner has to do.
+  const message = record.versioning === undefined ? 'The bucket you tried to delete is not empty' : 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.'
+  return new SpaceboxError('BucketNotEmpty', message, { bucket: record.name })
 }
 
 function noSuchBucket (name: string): SpaceboxError {

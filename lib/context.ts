@@ -4,6 +4,7 @@ import type { KeyedLock } from './internal/lock.js'
 import type { Gate } from './internal/gate.js'
 import type { Owner, StoreStats } from './types.js'
 import type { KeyProvider } from './crypto/provider.js'
+import type { Space } from './storage/space.js'
 
 /** What the engine modules share: the database, its sublevels and the store's settings. */
 export interface Context {
@@ -34,6 +35,10 @@ export interface Context {
   bucketKeyTtl: number
   /** The one clock of the engine (the `clock` option): dates, expiries, rate limits. */
   now: () => number
+  /** Ids of the buckets whose writes keep the lifecycle index: those with lifecycle rules (lifecycle/build.ts). */
+  lifecycleIndexed: Set<string>
+  /** Live bytes and disk space: counted as batches commit, given back by compaction. */
+  space: Space
 }
 
 export type WriteOptions = AbstractBatchOptions<unknown, unknown> & AbstractPutOptions<unknown, unknown> & AbstractDelOptions<unknown>

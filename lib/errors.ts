@@ -42,6 +42,11 @@ export type ErrorCode =
   | 'NoSuchBucketPolicy'
   | 'MalformedACLError'
   | 'NoSuchWebsiteConfiguration'
+  | 'NoSuchLifecycleConfiguration'
+  | 'InvalidStorageClass'
+  | 'InvalidTag'
+  | 'BadRequest'
+  | 'NoSuchTagSet'
 
 export interface ErrorDetails {
   bucket?: string | undefined

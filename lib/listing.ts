@@ -7,6 +7,7 @@ import type { BucketState } from './bucket-state.js'
 import type { ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ObjectSummary } from './types.js'
 import { compareUtf8 } from './internal/utf8.js'
 import { walk, type WalkResult } from './walk.js'
+import { storageClassOf } from './objects/storage-class.js'
 
 export const MAX_KEYS = 1000
 
@@ -37,7 +38,7 @@ async function page (ctx: Context, bucket: BucketState, prefix: string, delimite
 
 function summary (key: string, value: Buffer, owner: ObjectSummary['owner']): ObjectSummary {
   const { head } = decodeHead(value)
-  const out: ObjectSummary = { key, size: head.size, etag: `"${head.etag}"`, lastModified: new Date(head.modified), storageClass: 'STANDARD' }
+  const out: ObjectSummary = { key, size: head.size, etag: `"${head.etag}"`, lastModified: new Date(head.modified), storageClass: storageClassOf(head) }
   if (owner !== undefined) out.owner = owner
   return out
 }

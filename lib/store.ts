@@ -14,6 +14,8 @@ import type { Context, WriteOptions } from './context.js'
 import { KeyedLock } from './internal/lock.js'
 import { Gate } from './internal/gate.js'
 import { privateDir } from './internal/private-dir.js'
+import { Space } from './storage/space.js'
+import { compactionSettings } from './storage/compactor.js'
 import { assertBucketName, assertObjectKey, optionsOf } from './validate.js'
 import { putObject } from './objects/put.js'
 import { getObject, headObject } from './objects/get.js'
@@ -21,13 +23,14 @@ import { copyObject } from './objects/copy.js'
 import { deleteObject, deleteObjects, MAX_DELETE_KEYS } from './objects/delete.js'
 import type {
   BucketEncryptionConfig, CorsRule, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart, CreateMultipartUploadOptions,
-  ListMultipartUploadsOptions, ListMultipartUploadsResult, ListPartsOptions, ListPartsResult, MultipartUpload,
+  ListMultipartUploadsOptions, ListMultipartUploadsResult, ListPartsOptions, ListPartsResult, MultipartUpload, AbortIncompleteUploadsOptions, AbortIncompleteUploadsResult,
   UploadPartCopyOptions, UploadPartCopyResult, UploadPartOptions, UploadPartResult,
   BucketInfo, BucketVersioning, Body, CopyObjectOptions, DeleteObjectOptions, DeleteObjectResult, HeadObjectOptions, ObjectIdentifier,
   ListObjectVersionsOptions, ListObjectVersionsResult, ObjectVersion, VersioningStatus, CopyObjectResult, DeleteObjectsResult, GetObjectOptions, GetObjectResult,
   ListObjectsOptions, ListObjectsResult, ListObjectsV2Options, ListObjectsV2Result, ObjectInfo, ObjectSummary,
-  OpenOptions, PutObjectOptions, PutObjectResult, StoreStats, StoreStatus, WebsiteConfiguration,
-  BucketAcl, BucketPolicyStatus, CannedAcl, ObjectCannedAcl, ObjectAcl, ObjectAclOptions, PublicAccess, PublicAccessOptions
+  OpenOptions, PutObjectOptions, PutObjectResult, StoreStats, StoreStatus, WebsiteConfiguration, CompactResult,
+  BucketAcl, BucketPolicyStatus, CannedAcl, ObjectCannedAcl, ObjectAcl, ObjectAclOptions, PublicAccess, PublicAccessOptions,
+  ObjectTagging, ObjectTaggingOptions, TagSet, Tags
 } from './types.js'
 import { listAll, listObjects, listObjectsV2 } from './listing.js'
 import { listAllVersions, listObjectVersions } from './version-listing.js'
@@ -36,14 +39,23 @@ import { Usage } from './access/usage.js'
 import { anonymousPrincipal, keyPrincipal, ScopedView, type Principal } from './access/scoped.js'
 import type { RequestContext } from './access/decide.js'
 import type { ScopedMethod } from './access/operations.js'
-import { listingScopeOf } from './internal/view-options.js'
+import { eachCheckOf, listingScopeOf } from './internal/view-options.js'
 import { createMultipartUpload, uploadPart, uploadPartCopy } from './multipart/parts.js'
 import { abortMultipartUpload, completeMultipartUpload } from './multipart/complete.js'
 import { listMultipartUploads, listParts } from './multipart/list.js'
+import { abortIncompleteUploads } from './multipart/stale.js'
 import { checkAcl } from './access/acl.js'
 import { compilePolicy, publicStatements } from './access/bucket-policy.js'
 import { getObjectAcl, putObjectAcl } from './objects/acl.js'
 import { publicAccess } from './public-access.js'
+import { checkLifecycleRules } from './lifecycle/rules.js'
+import { lifecycleRules } from './lifecycle/config.js'
+import { applyLifecycle } from './lifecycle/apply.js'
+import { LifecycleIndex } from './lifecycle/build.js'
+import { LifecycleScheduler } from './lifecycle/scheduler.js'
+import type { ApplyLifecycleOptions, LifecycleResult, LifecycleRule } from './lifecycle/types.js'
+import { checkBucketTags, checkObjectTags, tagsOf, type StoredTags } from './tags.js'
+import { getObjectTagging, setObjectTags } from './objects/tagging.js'
 
 const defaultOptions = Object.freeze({
   chunkSize: 1024 * 1024,
@@ -52,6 +64,8 @@ const defaultOptions = Object.freeze({
   minPartSize: 5 * 1024 ** 2,
   bucketKeyTtl: 24 * 3600 * 1000,
   clock: Date.now,
+  // Rules count whole days: an hour late at most is well within what S3 promises (it runs daily).
+  lifecycleInterval: 3600 * 1000,
   region: 'us-east-1',
   sync: false
 })
@@ -68,6 +82,8 @@ export class Spacebox {
   readonly #keys: AccessKeys
   readonly #usage: Usage
   readonly #ownsDb: boolean
+  #lifecycle!: LifecycleScheduler
+  #lifecycleIndex!: LifecycleIndex
 
   private constructor (ctx: Context, buckets: Buckets, keys: AccessKeys, usage: Usage, ownsDb: boolean) {
     this.#ctx = ctx
@@ -97,7 +113,9 @@ export class Spacebox {
     if (!Number.isSafeInteger(settings.maxObjectSize) || settings.maxObjectSize < 0) throw new RangeError('maxObjectSize must be a positive integer')
     if (!Number.isSafeInteger(settings.minPartSize) || settings.minPartSize < 0) throw new RangeError('minPartSize must be a positive integer')
     if (!(settings.bucketKeyTtl > 0)) throw new RangeError('bucketKeyTtl must be a positive number of milliseconds')
+    if (!Number.isSafeInteger(settings.lifecycleInterval) || settings.lifecycleInterval < 0) throw new RangeError('lifecycleInterval must be a number of milliseconds, 0 for none')
     if (!REGION.test(settings.region)) throw new RangeError('region must be a region name such as us-east-1')
+    const compaction = compactionSettings(options.compaction)
 
     let db: AnyLevel
     if (options.location !== undefined) {
@@ -109,6 +127,7 @@ export class Spacebox {
       db = options.db as AnyLevel
     }
     const ownsDb = options.db === undefined
+    let space: Space | undefined
     try {
       await db.open()
     } catch (err) {
@@ -123,17 +142,19 @@ export class Spacebox {
       }
       const sub = openSublevels(db)
       const { isNew, older } = await readFormat(sub)
-      const stats: StoreStats = { listRecordsRead: 0, listSeeks: 0, generateDataKey: 0, decrypt: 0 }
+      const stats: StoreStats = { listRecordsRead: 0, listSeeks: 0, generateDataKey: 0, decrypt: 0, reclaimableBytes: 0, compactions: 0 }
       const provider = countingProvider(await resolveProvider(options, isNew), stats)
       const keyring = await openKeyring(sub, provider)
       if (isNew || older) await writeFormat(sub)
       await sweep(sub)
       const identity = await loadIdentity(sub)
+      const gate = new Gate()
+      space = await Space.open(sub, stats, isNew, compaction, () => gate.quietFor())
       const ctx: Context = {
         db,
         sub,
         locks: new KeyedLock(),
-        gate: new Gate(),
+        gate,
         syncReads: (db.supports as { getSync?: boolean }).getSync === true,
         chunkSize: settings.chunkSize,
         inlineThreshold: settings.inlineThreshold,
@@ -147,11 +168,21 @@ export class Spacebox {
         provider,
         keyring,
         bucketKeyTtl: settings.bucketKeyTtl,
-        now: settings.clock
+        now: settings.clock,
+        lifecycleIndexed: new Set(),
+        space
       }
       const usage = await Usage.load(ctx)
-      return new Spacebox(ctx, await Buckets.load(ctx), await AccessKeys.load(ctx, usage), usage, ownsDb)
+      const buckets = await Buckets.load(ctx)
+      const box = new Spacebox(ctx, buckets, await AccessKeys.load(ctx, usage), usage, ownsDb)
+      const index = new LifecycleIndex(ctx, buckets)
+      index.resume()
+      box.#lifecycleIndex = index
+      box.#lifecycle = new LifecycleScheduler(async options => await ctx.gate.run(async () => await applyLifecycle(ctx, buckets, index, options)), settings.lifecycleInterval)
+      box.#lifecycle.start()
+      return box
     } catch (err) {
+      await space?.close(false).catch(() => {})
       if (ownsDb) await db.close()
       throw fromStorageError(err)
     }
@@ -168,8 +199,15 @@ export class Spacebox {
    * closes too, unless the caller passed it in. Closing again does nothing.
    */
   async close (options: { timeout?: number } = {}): Promise<void> {
+    if (this.#ctx.gate.status === 'open') {
+      // Index builds first: a pass waits for the build of its bucket.
+      await this.#lifecycleIndex.close()
+      await this.#lifecycle.stop()
+    }
     await this.#ctx.gate.close(options.timeout ?? 2000, async () => {
       await this.#usage.close()
+      // Last before the database: the live bytes are saved only if no call can still change them.
+      await this.#ctx.space.close(!this.#ctx.gate.busy)
       if (this.#ownsDb) await this.#ctx.db.close()
     })
   }
@@ -200,7 +238,10 @@ export class Spacebox {
     return this.#buckets.list()
   }
 
-  /** Delete an empty bucket. NoSuchBucket, BucketNotEmpty (objects or uploads in progress). */
+  /**
+   * Delete a bucket with no object in it (any version or delete marker counts). Uploads in progress
+   * do not keep it, as in S3: they are aborted with it. NoSuchBucket, BucketNotEmpty.
+   */
   async deleteBucket (name: string): Promise<void> {
     this.#assertOpen()
     assertBucketName(name)
@@ -210,7 +251,7 @@ export class Spacebox {
   /**
    * Store an object, replacing any object at `key` atomically. The body is streamed in chunks.
    * NoSuchBucket, KeyTooLongError, InvalidArgument, MetadataTooLarge, EntityTooLarge,
-   * BadDigest, InvalidDigest, IncompleteBody, PreconditionFailed.
+   * BadDigest, InvalidDigest, IncompleteBody, PreconditionFailed, InvalidTag, BadRequest (over 10 tags).
    */
   async putObject (bucket: string, key: string, body: Body, options: PutObjectOptions = {}): Promise<PutObjectResult> {
     options = optionsOf(options)
@@ -308,6 +349,65 @@ export class Spacebox {
   }
 
   /**
+   * Replace the tags of an object's current version, or of `versionId`; it keeps its id, bytes and
+   * place. An empty set removes them. NoSuchBucket, NoSuchKey, NoSuchVersion, MethodNotAllowed (a
+   * delete marker), InvalidArgument, InvalidTag, BadRequest (over 10 tags).
+   */
+  async putObjectTagging (bucket: string, key: string, tags: TagSet, options: ObjectTaggingOptions = {}): Promise<{ versionId?: string }> {
+    options = optionsOf(options)
+    this.#assertObject(bucket, key)
+    if (tags === undefined) throw new TypeError('tags are required')
+    const checked = checkObjectTags(tags, { bucket, key })
+    return await this.#run(async () => await setObjectTags(this.#ctx, this.#buckets, bucket, key, checked, options.versionId))
+  }
+
+  /**
+   * The tags of an object's current version, or of `versionId` (none: `{}`). NoSuchBucket,
+   * NoSuchKey, NoSuchVersion, MethodNotAllowed (a delete marker), InvalidArgument.
+   */
+  async getObjectTagging (bucket: string, key: string, options: ObjectTaggingOptions = {}): Promise<ObjectTagging> {
+    options = optionsOf(options)
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await getObjectTagging(this.#ctx, this.#buckets, bucket, key, options.versionId))
+  }
+
+  /** Remove the tags of an object's current version, or of `versionId`. The putObjectTagging codes but the tag ones. */
+  async deleteObjectTagging (bucket: string, key: string, options: ObjectTaggingOptions = {}): Promise<{ versionId?: string }> {
+    options = optionsOf(options)
+    this.#assertObject(bucket, key)
+    return await this.#run(async () => await setObjectTags(this.#ctx, this.#buckets, bucket, key, undefined, options.versionId))
+  }
+
+  /** Replace a bucket's tags (at most 50); an empty set removes them. NoSuchBucket, InvalidTag, BadRequest. */
+  async putBucketTagging (bucket: string, tags: TagSet): Promise<void> {
+    this.#assertBucket(bucket)
+    if (tags === undefined) throw new TypeError('tags are required')
+    const checked = checkBucketTags(tags, bucket)
+    await this.#run(async () => { await this.#setBucketTags(bucket, checked) })
+  }
+
+  /** A bucket's tags. NoSuchBucket, NoSuchTagSet (it has none). */
+  async getBucketTagging (bucket: string): Promise<Tags> {
+    this.#assertBucket(bucket)
+    const tags = this.#buckets.get(bucket).record.tags
+    if (tags === undefined) throw new SpaceboxError('NoSuchTagSet', 'The TagSet does not exist', { bucket })
+    return tagsOf(tags)
+  }
+
+  /** Remove a bucket's tags, if it has any. NoSuchBucket. */
+  async deleteBucketTagging (bucket: string): Promise<void> {
+    this.#assertBucket(bucket)
+    await this.#run(async () => { await this.#setBucketTags(bucket, undefined) })
+  }
+
+  async #setBucketTags (bucket: string, tags: StoredTags | undefined): Promise<void> {
+    await this.#buckets.update(this.#buckets.get(bucket), record => {
+      if (tags === undefined) delete record.tags
+      else record.tags = tags
+    })
+  }
+
+  /**
    * Set a bucket's policy (JSON text, at most 20 KB), replacing any. It is checked whole before it
    * is stored: MalformedPolicy names what is wrong. NoSuchBucket.
    */
@@ -327,6 +427,42 @@ export class Spacebox {
   async deleteBucketPolicy (bucket: string): Promise<void> {
     this.#assertBucket(bucket)
     await this.#run(async () => { await this.#buckets.setPolicy(bucket, undefined) })
+  }
+
+  /**
+   * Set a bucket's lifecycle rules, replacing any: up to 1000, each with an action (expiration,
+   * noncurrent version expiration, aborting stale uploads) and a filter. They are checked whole
+   * before they are stored; a rule without an ID is given one. NoSuchBucket, InvalidArgument,
+   * InvalidRequest (see lib/lifecycle/rules.ts).
+   */
+  async putBucketLifecycleConfiguration (bucket: string, rules: LifecycleRule[]): Promise<void> {
+    this.#assertBucket(bucket)
+    const checked = checkLifecycleRules(rules, bucket)
+    await this.#run(async () => { await this.#lifecycleIndex.setRules(bucket, checked) })
+  }
+
+  /** A bucket's lifecycle rules. NoSuchBucket, NoSuchLifecycleConfiguration. */
+  async getBucketLifecycleConfiguration (bucket: string): Promise<LifecycleRule[]> {
+    this.#assertBucket(bucket)
+    return lifecycleRules(this.#buckets, bucket)
+  }
+
+  /** Remove a bucket's lifecycle rules, if it has any. NoSuchBucket. */
+  async deleteBucketLifecycle (bucket: string): Promise<void> {
+    this.#assertBucket(bucket)
+    await this.#run(async () => { await this.#lifecycleIndex.removeRules(bucket) })
+  }
+
+  /**
+   * Apply the lifecycle rules of every bucket (or of `bucket`) now, by the store's clock, after any
+   * pass under way: what is due is expired as S3 expires it, and returned. Passes also run in the
+   * background every `lifecycleInterval` ms. NoSuchBucket.
+   */
+  async applyLifecycle (options: ApplyLifecycleOptions = {}): Promise<LifecycleResult> {
+    options = optionsOf(options)
+    this.#assertOpen()
+    if (options.bucket !== undefined) assertBucketName(options.bucket)
+    return await this.#lifecycle.run(options)
   }
 
   /** Whether a bucket's policy lets anyone in. NoSuchBucket, NoSuchBucketPolicy. */
@@ -527,7 +663,7 @@ export class Spacebox {
 
   /**
    * Start a multipart upload; the headers, metadata and checksum settings given here apply to the
-   * completed object. NoSuchBucket, InvalidArgument, MetadataTooLarge, InvalidRequest.
+   * completed object. NoSuchBucket, InvalidArgument, MetadataTooLarge, InvalidRequest, InvalidTag, BadRequest.
    */
   async createMultipartUpload (bucket: string, key: string, options: CreateMultipartUploadOptions = {}): Promise<MultipartUpload> {
     options = optionsOf(options)
@@ -585,6 +721,18 @@ export class Spacebox {
   }
 
   /**
+   * Abort a bucket's uploads initiated `olderThan` ms ago or earlier (or at or before a Date), of
+   * keys under `prefix`, each as abortMultipartUpload would; resolves to what it aborted. Through a
+   * scoped view each upload needs write on its key, as AbortMultipartUpload does: those refused stay
+   * and are listed in `denied`. NoSuchBucket; TypeError for a missing or negative `olderThan`.
+   */
+  async abortIncompleteUploads (bucket: string, options: AbortIncompleteUploadsOptions): Promise<AbortIncompleteUploadsResult> {
+    options = optionsOf(options)
+    this.#assertBucket(bucket)
+    return await this.#run(async () => await abortIncompleteUploads(this.#ctx, this.#buckets, bucket, options, listingScopeOf(options), eachCheckOf(options)))
+  }
+
+  /**
    * Access keys: create (the secret is shown once), list, rename, update grants, regenerate,
    * disable, enable, delete, whoCanAccess(bucket), usage. Only the store's owner holds this.
    */
@@ -628,9 +776,26 @@ export class Spacebox {
     return new ScopedView(this, principal, bucket => this.#buckets.access(bucket), this.#ctx.owner) as ScopedSpacebox
   }
 
-  /** Counters since open. */
+  /** Counters since open, the live bytes, and the bytes on disk (read now: a stat per file). */
   stats (): StoreStats {
-    return { ...this.#ctx.stats }
+    const { liveBytes, bytesOnDisk } = this.#ctx.space
+    return { ...this.#ctx.stats, ...(liveBytes === undefined ? {} : { liveBytes }), ...(bytesOnDisk === undefined ? {} : { bytesOnDisk }) }
+  }
+
+  /**
+   * Give deleted data's disk space back now: compact the whole store, a bounded range at a time
+   * (the `compaction` open option's `rangeBytes`), while reads and writes go on. Does nothing for a
+   * store whose database cannot compact (memory-level). NotOpen if the store closes first.
+   */
+  async compact (): Promise<CompactResult> {
+    this.#assertOpen()
+    return await this.#run(async () => {
+      const space = this.#ctx.space
+      const before = space.bytesOnDisk
+      const ranges = await space.compactAll(() => this.#ctx.gate.status !== 'open')
+      const after = space.bytesOnDisk
+      return { ranges, ...(before === undefined ? {} : { bytesOnDiskBefore: before }), ...(after === undefined ? {} : { bytesOnDiskAfter: after }) }
+    })
   }
 
   #assertOpen (): void {

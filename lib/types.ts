@@ -5,8 +5,10 @@ import type { KeyProvider } from './crypto/provider.js'
 import type { Grant, Permission } from './access/policy.js'
 import type { CannedAcl, ObjectCannedAcl } from './access/acl.js'
 import type { PublicStatement } from './access/bucket-policy.js'
+import type { ObjectExpiration } from './lifecycle/types.js'
+import type { StorageClass } from './objects/storage-class.js'
 
-export type { CannedAcl, ObjectCannedAcl, PublicStatement, ChecksumAlgorithm, Checksums, KeyProvider, Grant, Permission }
+export type { CannedAcl, ObjectCannedAcl, PublicStatement, ChecksumAlgorithm, Checksums, KeyProvider, Grant, Permission, StorageClass }
 
 export interface OpenOptions {
   /** Directory of an on-disk LevelDB store (classic-level); created mode 0700 if absent, made 0700 if empty. */
@@ -36,6 +38,12 @@ export interface OpenOptions {
   keyProvider?: KeyProvider
   /** A 256-bit master key for the local provider: 32 bytes, or their base64 or hex. */
   masterKey?: Buffer | string
+  /**
+   * Named master keys of the local provider that SSE-KMS requests may name (by name, alias or
+   * ARN), made when missing: added to the key file on disk (not with masterKey or
+   * SPACEBOX_MASTER_KEY), random in memory. Names: 1 to 64 letters, digits, `-` or `_`.
+   */
+  kmsKeys?: string[]
   /** How long a bucket key serves new objects before a new one is made, in ms. Default 24 h. */
   bucketKeyTtl?: number
   /**
@@ -44,8 +52,37 @@ export interface OpenOptions {
    * tests inject one.
    */
   clock?: () => number
+  /**
+   * How often lifecycle rules are applied in the background, in ms (0: only by `applyLifecycle()`).
+   * Default one hour; the first pass comes a few seconds after open.
+   */
+  lifecycleInterval?: number
   /** fsync every commit: survives power loss, not only a process crash. Default false. */
   sync?: boolean
+  /**
+   * Background compaction, which gives deleted data's disk space back (on disk: classic-level;
+   * elsewhere nothing to do). `false` leaves it to `compact()`. Default `{}`: the defaults below.
+   */
+  compaction?: false | CompactionOptions
+}
+
+/** When background compaction runs (README: `box.compact()`). */
+export interface CompactionOptions {
+  /** Bytes deleted (not yet compacted) that start a run. Default 64 MiB. */
+  threshold?: number
+  /** Each range waits until no call has run (or write landed) for this long, in ms. Default 1000. */
+  idle?: number
+  /** Most bytes (as LevelDB estimates them) one range covers: bounds how long a request or close waits for one. Default 64 MiB. */
+  rangeBytes?: number
+}
+
+/** What `compact()` did. */
+export interface CompactResult {
+  /** compactRange calls made: 0 where the database cannot compact (memory-level). */
+  ranges: number
+  /** The database directory's size before and after; absent for a store not on disk. */
+  bytesOnDiskBefore?: number
+  bytesOnDiskAfter?: number
 }
 
 export type StoreStatus = 'opening' | 'open' | 'closing' | 'closed'
@@ -75,6 +112,11 @@ export interface ObjectHeaders {
    * but private needs the publish right (a fullaccess key, or a readwrite grant with `publish`).
    */
   acl?: ObjectCannedAcl
+  /**
+   * Storage class of the object written (default STANDARD; a copy never takes its source's, under
+   * either metadata directive). A label: every class is stored and served alike. InvalidStorageClass.
+   */
+  storageClass?: StorageClass
 }
 
 export interface WriteConditions {
@@ -101,7 +143,7 @@ export interface EncryptionOptions {
   customerKey?: CustomerKey
 }
 
-export interface PutObjectOptions extends ObjectHeaders, WriteConditions, EncryptionOptions {
+export interface PutObjectOptions extends ObjectHeaders, WriteConditions, EncryptionOptions, TaggingOptions {
   /** Base64 MD5 the body must have (BadDigest; InvalidDigest if malformed). */
   contentMD5?: string
   /** Checksums the body must have, base64 as S3 sends them (BadDigest). They are stored. */
@@ -125,6 +167,8 @@ export interface PutObjectResult extends EncryptionInfo {
   checksums: Checksums
   /** The version written: its id with versioning Enabled, `null` while Suspended; absent in a bucket never versioned. */
   versionId?: string
+  /** When a lifecycle rule expires the object written (S3's x-amz-expiration). */
+  expiration?: ObjectExpiration
 }
 
 /** How an object is encrypted at rest, as S3 reports it; nothing for plaintext objects. */
@@ -132,6 +176,8 @@ export interface EncryptionInfo {
   /** 'AES256' for SSE-S3 and SSE-C, 'aws:kms' for SSE-KMS. */
   serverSideEncryption?: 'AES256' | 'aws:kms'
   masterKeyId?: string
+  /** aws:kms: the master key as S3 names it, `arn:aws:kms:<bucket's region>:000000000000:key/<masterKeyId>`. */
+  masterKeyArn?: string
   bucketKeyEnabled?: boolean
   customerKeyMD5?: string
 }
@@ -151,9 +197,13 @@ export interface ObjectInfo extends EncryptionInfo {
   expires?: string
   metadata: Record<string, string>
   checksums: Checksums
-  storageClass: 'STANDARD'
+  storageClass: StorageClass
   /** The version's id (`null` for the null version); absent in a bucket never versioned. */
   versionId?: string
+  /** How many tags the version has; absent when none (S3's x-amz-tagging-count). */
+  tagCount?: number
+  /** When a lifecycle rule expires this current version (S3's x-amz-expiration); absent when none does. */
+  expiration?: ObjectExpiration
 }
 
 export interface ReadConditions {
@@ -197,11 +247,13 @@ export interface GetObjectResult {
   range?: ByteRange
 }
 
-export interface CopyObjectOptions extends ObjectHeaders, WriteConditions, EncryptionOptions {
+export interface CopyObjectOptions extends ObjectHeaders, WriteConditions, EncryptionOptions, TaggingOptions {
   /** The key an SSE-C source was stored with. */
   sourceCustomerKey?: CustomerKey
   /** COPY (default) keeps the source's headers and metadata; REPLACE takes them from these options. */
   metadataDirective?: 'COPY' | 'REPLACE'
+  /** COPY (default) gives the copy the source version's tags, and takes no `tags`; REPLACE gives it `tags` (or none). */
+  taggingDirective?: 'COPY' | 'REPLACE'
   sourceIfMatch?: string
   sourceIfNoneMatch?: string
   sourceIfModifiedSince?: Date | string
@@ -271,6 +323,33 @@ export interface ObjectAclOptions {
   versionId?: string
 }
 
+/** Tags as the API returns them: key → value. */
+export type Tags = Record<string, string>
+
+/**
+ * Tags as a caller gives them: key → value, or `[key, value]` pairs, where a key given twice is
+ * InvalidTag, as S3 answers a TagSet that repeats one. Keys are 1 to 128 UTF-16 code units and
+ * values 0 to 256, of letters, numbers and spaces of any script and `_ . : / = + - @`; keys may
+ * not begin with `aws:`. At most 10 on an object, 50 on a bucket.
+ */
+export type TagSet = Tags | Array<[string, string]>
+
+export interface TaggingOptions {
+  /** The tags of the version written (InvalidTag, BadRequest past 10). */
+  tags?: TagSet
+}
+
+export interface ObjectTaggingOptions {
+  /** A version of the key, or `null`; default the current one. */
+  versionId?: string
+}
+
+export interface ObjectTagging {
+  tags: Tags
+  /** The version's id, in a bucket that was ever versioned. */
+  versionId?: string
+}
+
 export interface BucketPolicyStatus {
   /** Whether a statement of the policy lets anyone in (S3's definition of public). */
   isPublic: boolean
@@ -308,7 +387,7 @@ export interface ObjectSummary {
   size: number
   etag: string
   lastModified: Date
-  storageClass: 'STANDARD'
+  storageClass: StorageClass
   /** With `fetchOwner` (v2) and always in v1, as S3. */
   owner?: Owner
 }
@@ -386,7 +465,7 @@ export interface ObjectVersion {
   /** The rest describe a version's bytes; a delete marker has none. */
   etag?: string
   size?: number
-  storageClass?: 'STANDARD'
+  storageClass?: StorageClass
   checksumAlgorithm?: ChecksumAlgorithm[]
 }
 
@@ -412,9 +491,24 @@ export interface StoreStats {
   /** Calls into the key provider since open (the keyring's unwrap at open included). */
   generateDataKey: number
   decrypt: number
+  /**
+   * Sizes of every object version and uploaded part the store holds, as their writers gave them
+   * (plaintext): a counter kept as batches commit, costing nothing to read. Absent only while it is
+   * counted again in the background after an open that followed a crash.
+   */
+  liveBytes?: number
+  /**
+   * Size of the database's directory on disk, read now (a readdir and a stat per file: about 500
+   * for 1 GiB stored); absent for a store not on disk.
+   */
+  bytesOnDisk?: number
+  /** Bytes deleted since open whose disk space compaction has not given back yet. */
+  reclaimableBytes: number
+  /** Ranges compacted since open, in the background or by `compact()`. */
+  compactions: number
 }
 
-export interface CreateMultipartUploadOptions extends ObjectHeaders, EncryptionOptions {
+export interface CreateMultipartUploadOptions extends ObjectHeaders, EncryptionOptions, TaggingOptions {
   /** Every part gets this checksum, and the completed object the combined one. */
   checksumAlgorithm?: ChecksumAlgorithm
   /** COMPOSITE (checksum of the part checksums, `-N`; the default) or FULL_OBJECT (CRCs only; the only type, and default, for CRC64NVME). */
@@ -510,7 +604,7 @@ export interface ListPartsResult {
   nextPartNumberMarker?: number
   maxParts: number
   initiated: Date
-  storageClass: 'STANDARD'
+  storageClass: StorageClass
   owner: Owner
   checksumAlgorithm?: ChecksumAlgorithm
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
@@ -520,7 +614,7 @@ export interface UploadSummary {
   key: string
   uploadId: string
   initiated: Date
-  storageClass: 'STANDARD'
+  storageClass: StorageClass
   owner: Owner
   checksumAlgorithm?: ChecksumAlgorithm
 }
@@ -547,6 +641,29 @@ export interface ListMultipartUploadsResult {
   maxUploads: number
   prefix: string
   delimiter?: string
+}
+
+export interface AbortIncompleteUploadsOptions {
+  /** Abort uploads initiated this many ms ago or earlier (0: every one), or at or before this Date. */
+  olderThan: number | Date
+  /** Only uploads of keys under this prefix. */
+  prefix?: string
+  /** Abort nothing: report what would be aborted (and, through a scoped view, refused). */
+  dryRun?: boolean
+}
+
+/** An upload as abortIncompleteUploads reports it. */
+export interface AbortedUpload {
+  key: string
+  uploadId: string
+  initiated: Date
+}
+
+export interface AbortIncompleteUploadsResult {
+  /** What was aborted (with dryRun, what would be), in key order, then age within a key. */
+  aborted: AbortedUpload[]
+  /** Stale uploads a scoped caller may not abort (it lacks write on their key), left in place. */
+  denied: AbortedUpload[]
 }
 
 export interface CreateAccessKeyOptions {

@@ -17,6 +17,7 @@ import { compareUtf8 } from './internal/utf8.js'
 import { MAX_KEYS, optionalString, pageSize } from './listing.js'
 import { walk, type WalkIterator, type WalkResult } from './walk.js'
 import { checkVersionId, findVersion, idOf } from './objects/versions.js'
+import { storageClassOf } from './objects/storage-class.js'
 
 interface Entry {
   raw: Buffer
@@ -103,7 +104,7 @@ function toVersion (key: string, { raw, latest }: Entry, owner: Owner): ObjectVe
   if (head.marker === true) return out
   out.etag = `"${head.etag}"`
   out.size = head.size
-  out.storageClass = 'STANDARD'
+  out.storageClass = storageClassOf(head)
   const algorithms = Object.keys(head.checksums) as ChecksumAlgorithm[]
   if (algorithms.length > 0) out.checksumAlgorithm = algorithms
   return out

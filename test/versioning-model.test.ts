@@ -355,9 +355,10 @@ class Run {
     this.log.push(`copy ${srcKey}${sourceVersionId === undefined ? '' : `?versionId=${sourceVersionId}`} to ${dstKey}${replace ? ' (REPLACE)' : ''}`)
     const source = sourceVersionId === undefined ? model.current(srcKey) : model.find(srcKey, sourceVersionId)
     let expected: string | undefined
-    if (srcKey === dstKey && !replace && sourceVersionId === undefined) expected = 'InvalidRequest'
-    else if (sourceVersionId !== undefined && MALFORMED.includes(sourceVersionId)) expected = 'InvalidArgument'
-    else if (sourceVersionId === undefined) expected = source === undefined || source.marker ? 'NoSuchKey' : undefined
+    // The source is read first: a self-copy of what is not there is NoSuchKey, and is refused as
+    // a copy onto itself only when it exists.
+    if (sourceVersionId !== undefined && MALFORMED.includes(sourceVersionId)) expected = 'InvalidArgument'
+    else if (sourceVersionId === undefined) expected = source === undefined || source.marker ? 'NoSuchKey' : srcKey === dstKey && !replace ? 'InvalidRequest' : undefined
     else expected = source === undefined ? 'NoSuchVersion' : source.marker ? 'InvalidRequest' : undefined
     const outcome = await attempt(this.box.copyObject(BUCKET, srcKey, BUCKET, dstKey, {
       ...(sourceVersionId === undefined ? {} : { sourceVersionId }),

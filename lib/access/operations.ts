@@ -39,6 +39,8 @@ export interface OperationSpec {
   generator?: true
   /** Bytes into and out of the store, for the key's usage figures. */
   bytes?: (result: unknown, args: readonly unknown[]) => { in?: number, out?: number }
+  /** A bulk change (`listing`): what each object it changes needs besides, decided as it comes to it. */
+  each?: readonly [action: Action, s3: string]
 }
 
 type Args = readonly unknown[]
@@ -49,9 +51,9 @@ const none = (): Check[] => []
 const named = (s3: S3Action, args: Args): string => typeof s3 === 'string' ? s3 : s3(args)
 const onBucket = (action: Action, s3: S3Action) => (args: Args): Check[] => [[action, args[0] as string, undefined, named(s3, args)]]
 const onObject = (action: Action, s3: S3Action) => (args: Args): Check[] => [[action, args[0] as string, args[1] as string, named(s3, args)]]
-/** `base`, or `base` + `Version` when the options at `index` name a version. */
+/** `base`, or its version form when the options at `index` name a version: s3:GetObjectAcl → s3:GetObjectVersionAcl. */
 const versioned = (base: string, index: number) => (args: Args): string =>
-  typeof (args[index] as { versionId?: unknown } | undefined)?.versionId === 'string' ? base + 'Version' : base
+  typeof (args[index] as { versionId?: unknown } | undefined)?.versionId === 'string' ? base.replace(/Object/, 'ObjectVersion') : base
 /** A write of object `key`, with the publish right too when `acl` makes it public. */
 const write = (bucket: string, key: string, s3: string, acl: unknown): Check[] =>
   publishes(acl) ? [['write', bucket, key, s3], ['publish', bucket, key, 's3:PutObjectAcl']] : [['write', bucket, key, s3]]
@@ -79,6 +81,10 @@ export const OPERATIONS = {
   PutBucketWebsite: { method: 'putBucketWebsite', wrap: 'call', checks: onBucket('admin', 's3:PutBucketWebsite') },
   GetBucketWebsite: { method: 'getBucketWebsite', wrap: 'call', checks: onBucket('admin', 's3:GetBucketWebsite') },
   DeleteBucketWebsite: { method: 'deleteBucketWebsite', wrap: 'call', checks: onBucket('admin', 's3:DeleteBucketWebsite') },
+  /** What expires in a bucket is its configuration: fullaccess. S3 deletes rules under s3:PutLifecycleConfiguration. */
+  PutBucketLifecycleConfiguration: { method: 'putBucketLifecycleConfiguration', wrap: 'call', checks: onBucket('admin', 's3:PutLifecycleConfiguration') },
+  GetBucketLifecycleConfiguration: { method: 'getBucketLifecycleConfiguration', wrap: 'call', checks: onBucket('admin', 's3:GetLifecycleConfiguration') },
+  DeleteBucketLifecycle: { method: 'deleteBucketLifecycle', wrap: 'call', checks: onBucket('admin', 's3:PutLifecycleConfiguration') },
   PutBucketVersioning: { method: 'putBucketVersioning', wrap: 'call', checks: onBucket('admin', 's3:PutBucketVersioning') },
   /** Read: whether versions are kept is part of reading a bucket's listings right. */
   GetBucketVersioning: { method: 'getBucketVersioning', wrap: 'call', checks: onBucket('read', 's3:GetBucketVersioning') },
@@ -108,6 +114,14 @@ export const OPERATIONS = {
   /** Changing who may read an object is configuring the bucket: fullaccess. */
   PutObjectAcl: { method: 'putObjectAcl', wrap: 'call', checks: onObject('admin', versioned('s3:PutObjectAcl', 3)) },
   GetObjectAcl: { method: 'getObjectAcl', wrap: 'call', checks: onObject('read', versioned('s3:GetObjectAcl', 2)) },
+  /** An object's tags are read with it and written by who may write it; tags given with a write are part of it. */
+  PutObjectTagging: { method: 'putObjectTagging', wrap: 'call', checks: onObject('write', versioned('s3:PutObjectTagging', 3)) },
+  GetObjectTagging: { method: 'getObjectTagging', wrap: 'call', checks: onObject('read', versioned('s3:GetObjectTagging', 2)) },
+  DeleteObjectTagging: { method: 'deleteObjectTagging', wrap: 'call', checks: onObject('write', versioned('s3:DeleteObjectTagging', 2)) },
+  /** Bucket tags are the bucket's configuration: fullaccess. S3 deletes them under s3:PutBucketTagging. */
+  PutBucketTagging: { method: 'putBucketTagging', wrap: 'call', checks: onBucket('admin', 's3:PutBucketTagging') },
+  GetBucketTagging: { method: 'getBucketTagging', wrap: 'call', checks: onBucket('admin', 's3:GetBucketTagging') },
+  DeleteBucketTagging: { method: 'deleteBucketTagging', wrap: 'call', checks: onBucket('admin', 's3:PutBucketTagging') },
   CopyObject: { method: 'copyObject', wrap: 'call', checks: copying(0, 2, 4), options: 4, commit: true },
   ListObjectsV2: { method: 'listObjectsV2', wrap: 'listing', checks: onBucket('read', 's3:ListBucket'), options: 1 },
   ListObjects: { method: 'listObjects', wrap: 'listing', checks: onBucket('read', 's3:ListBucket'), options: 1 },
@@ -122,7 +136,11 @@ export const OPERATIONS = {
   CompleteMultipartUpload: { method: 'completeMultipartUpload', wrap: 'call', checks: onObject('write', 's3:PutObject'), options: 4, commit: true },
   AbortMultipartUpload: { method: 'abortMultipartUpload', wrap: 'call', checks: onObject('write', 's3:AbortMultipartUpload') },
   ListParts: { method: 'listParts', wrap: 'call', checks: onObject('read', 's3:ListMultipartUploadParts') },
-  ListMultipartUploads: { method: 'listMultipartUploads', wrap: 'listing', checks: onBucket('read', 's3:ListBucketMultipartUploads'), options: 1 }
+  ListMultipartUploads: { method: 'listMultipartUploads', wrap: 'listing', checks: onBucket('read', 's3:ListBucketMultipartUploads'), options: 1 },
+  /** Lists as ListMultipartUploads does, then each stale upload needs what AbortMultipartUpload needs. */
+  AbortIncompleteUploads: {
+    method: 'abortIncompleteUploads', wrap: 'listing', checks: onBucket('read', 's3:ListBucketMultipartUploads'), options: 1, each: ['write', 's3:AbortMultipartUpload']
+  }
 } as const satisfies Record<string, OperationSpec>
 
 export type OperationName = keyof typeof OPERATIONS

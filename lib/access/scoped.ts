@@ -5,12 +5,12 @@
  * declares (decide.ts) before it touches data, and writes check again as they commit.
  */
 import { SpaceboxError } from '../errors.js'
-import { COMMIT_CHECK, LISTING_SCOPE, OBJECT_CHECK, type Committing } from '../internal/view-options.js'
+import { COMMIT_CHECK, EACH_CHECK, LISTING_SCOPE, OBJECT_CHECK, type Committing } from '../internal/view-options.js'
 import { optionsOf } from '../validate.js'
 import type { BucketInfo, DeleteObjectsResult, Owner } from '../types.js'
 import type { AccessKeys } from './keys.js'
 import { OPERATIONS, type Check, type OperationSpec } from './operations.js'
-import { authorize, listingScope, reachable, type Grant } from './policy.js'
+import { authorize, listingScope, reachable, type Action, type Grant } from './policy.js'
 import { aclAllows, type StoredAcl } from './acl.js'
 import { decide, type Caller, type RequestContext } from './decide.js'
 import type { BucketAccess } from '../buckets.js'
@@ -89,9 +89,12 @@ export class ScopedView {
         result = await this.#call(spec, args)
         break
       }
-      case 'listing':
-        result = await this.#call(spec, this.#scoped(caller, operation, spec, args, checks))
+      case 'listing': {
+        let scoped = this.#scoped(caller, operation, spec, args, checks)
+        if (spec.each !== undefined) scoped = withOption(scoped, spec.options, EACH_CHECK, this.#each(caller, operation, (checks[0] as Check)[1], spec.each))
+        result = await this.#call(spec, scoped)
         break
+      }
       case 'buckets': {
         if (caller.accessKeyId === undefined) this.#deny(operation, 'listing buckets needs a key', '', undefined)
         const visible = reachable(caller.grants)
@@ -164,6 +167,16 @@ export class ScopedView {
       result.errors.push({ key: String(field(entry, 'key')), ...(typeof versionId === 'string' ? { versionId } : {}), code: 'AccessDenied', message: 'Access Denied' })
     }
     return result
+  }
+
+  /** Each object of a bulk change decided alone, as it comes: a refusal leaves it, and counts as one. */
+  #each (caller: Caller, operation: string, bucket: string, [action, s3]: readonly [Action, string]): (key: string) => boolean {
+    return key => {
+      const verdict = decide(caller, [action, bucket, key, s3], this.#access(bucket))
+      if (verdict.allowed === true) return true
+      this.#principal.denied(operation, verdict.allowed === false ? verdict.reason : `${s3} needs a key`)
+      return false
+    }
   }
 
   /**

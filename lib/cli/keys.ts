@@ -23,7 +23,7 @@ interface AccessJson {
   expires_at?: string
 }
 
-interface Client {
+export interface Client {
   endpoint: string
   token: string
   signal: AbortSignal
@@ -136,8 +136,8 @@ async function listAll (client: Client, bucket: string | undefined): Promise<{ k
   }
 }
 
-/** One request to the keys API; its JSON answer, or a CliError with the server's message. */
-async function call (client: Client, method: string, path: string, body?: unknown): Promise<unknown> {
+/** One request to the keys API (or another admin API of the server); its JSON answer, or a CliError with the server's message. */
+export async function call (client: Client, method: string, path: string, body?: unknown): Promise<unknown> {
   let res: Response
   try {
     res = await fetch(new URL(path, client.endpoint), {
@@ -182,7 +182,7 @@ function status (key: { disabled: boolean, expires_at?: string }): string {
   return key.expires_at !== undefined && Date.parse(key.expires_at) <= Date.now() ? 'expired' : 'active'
 }
 
-function table (head: string[], rows: string[][]): string {
+export function table (head: string[], rows: string[][]): string {
   if (rows.length === 0) return '(none)'
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
   return [head, ...rows].map(r => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')

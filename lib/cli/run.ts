@@ -1,11 +1,14 @@
 import { once } from 'node:events'
 import { keysCommand } from './keys.js'
+import { kmsCommand } from './kms.js'
+import { compactCommand } from './compact.js'
+import { uploadsCommand } from './uploads.js'
 import { CliError, UsageError, type Io } from './io.js'
 import { parseServeArgs, serve } from './serve.js'
 
 const USAGE = `Usage:
   spacebox serve [--data DIR | --memory] [--host HOST] [--port PORT] [--website-port PORT] [--region REGION]
-                 [--bucket NAME ...] [--key NAME (--grant GRANT ... | --full-access)]
+                 [--bucket NAME ...] [--key NAME (--grant GRANT ... | --full-access)] [--kms-key NAME ...]
   spacebox keys create --name NAME (--grant GRANT ... | --full-access)
   spacebox keys list [--bucket BUCKET]
   spacebox keys get ACCESS_KEY
@@ -13,6 +16,11 @@ const USAGE = `Usage:
   spacebox keys regenerate ACCESS_KEY
   spacebox keys delete ACCESS_KEY
   spacebox keys access BUCKET
+  spacebox uploads list [--bucket BUCKET] [--prefix PREFIX] [--older-than AGE]
+  spacebox uploads abort --older-than AGE [--bucket BUCKET] [--prefix PREFIX]
+  spacebox compact --data DIR
+  spacebox kms create NAME --data DIR [--region REGION]
+  spacebox kms list --data DIR [--region REGION]
   spacebox help
 
 serve runs an S3-compatible server on a store in DIR (default ./data) or in memory, on
@@ -21,8 +29,21 @@ keys API once. --bucket creates buckets that are missing; --key creates an acces
 one of that name exists) and prints its secret once. --website-port serves bucket websites, and
 nothing else, on a second port (http://BUCKET.localhost:PORT/). Ctrl-C stops it gracefully.
 
-keys talk to a running server: --endpoint URL (default http://127.0.0.1:9000), --token TOKEN
-(default $SPACEBOX_ADMIN_TOKEN), --json for the API's raw JSON.
+keys and uploads talk to a running server: --endpoint URL (default http://127.0.0.1:9000),
+--token TOKEN (default $SPACEBOX_ADMIN_TOKEN), --json for the API's raw JSON.
+
+uploads lists or aborts incomplete multipart uploads, in every bucket unless --bucket names one.
+AGE is 0, or a number with s, m, h or d (7d): uploads begun that long ago or earlier, by the
+store's clock. abort needs --older-than, so that an upload still being sent is not cut off by a slip.
+
+compact gives deleted data's disk space back in the store of a stopped \`serve --data DIR\`
+(a running one does it in the background); it refuses a store in use (StoreLocked).
+
+kms manages named master keys for SSE-KMS, kept in DIR/store.key: a request names one in
+x-amz-server-side-encryption-aws-kms-key-id as NAME, alias/NAME or its ARN
+(arn:aws:kms:REGION:000000000000:key/NAME). create needs the server stopped (it refuses a store
+in use); list works any time. serve --kms-key NAME makes the key at start unless it exists.
+Key material is never printed.
 
 GRANT is BUCKET:PERMISSION[:PREFIX], PERMISSION one of read, readwrite, readwrite+publish
 (may also upload with a public ACL), fullaccess; '*:fullaccess' (or --full-access) is full
@@ -50,6 +71,18 @@ export async function run (argv: string[], io: Io): Promise<number> {
     }
     if (command === 'keys') {
       await keysCommand(args, io)
+      return 0
+    }
+    if (command === 'kms') {
+      await kmsCommand(args, io)
+      return 0
+    }
+    if (command === 'uploads') {
+      await uploadsCommand(args, io)
+      return 0
+    }
+    if (command === 'compact') {
+      await compactCommand(args, io)
       return 0
     }
     throw new UsageError(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`)

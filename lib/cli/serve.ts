@@ -7,6 +7,7 @@ import { privateDir, SHARED_BITS } from '../internal/private-dir.js'
 import { newAdminToken, readAdminToken, saveAdminToken } from './admin-token.js'
 import { formatGrant, grantsOf } from './grants.js'
 import { CliError, UsageError, type Io } from './io.js'
+import { describeKmsKeys, kmsKeyName, kmsKeysIn } from './kms.js'
 
 /** What `spacebox serve` was asked for. */
 export interface ServeOptions {
@@ -22,6 +23,8 @@ export interface ServeOptions {
   buckets: string[]
   /** Created when no key has this name yet. */
   key?: { name: string, grants: Grant[] }
+  /** Named master keys for SSE-KMS, made when missing (kept in the key file with --data). */
+  kmsKeys: string[]
 }
 
 /** A running `spacebox serve`. */
@@ -46,7 +49,8 @@ export function parseServeArgs (args: string[]): ServeOptions {
       bucket: { type: 'string', multiple: true },
       key: { type: 'string' },
       grant: { type: 'string', multiple: true },
-      'full-access': { type: 'boolean' }
+      'full-access': { type: 'boolean' },
+      'kms-key': { type: 'string', multiple: true }
     },
     strict: true,
     allowPositionals: true
@@ -55,7 +59,8 @@ export function parseServeArgs (args: string[]): ServeOptions {
   if (values.memory === true && values.data !== undefined) throw new UsageError('--data and --memory exclude each other')
   const port = Number(values.port)
   if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port ${JSON.stringify(values.port)} is not a port number`)
-  const options: ServeOptions = { memory: values.memory === true, host: values.host, port, region: values.region, buckets: values.bucket ?? [] }
+  const kmsKeys = (values['kms-key'] ?? []).map(name => kmsKeyName(name, '--kms-key'))
+  const options: ServeOptions = { memory: values.memory === true, host: values.host, port, region: values.region, buckets: values.bucket ?? [], kmsKeys }
   const websitePort = values['website-port']
   if (websitePort !== undefined) {
     if (!/^\d+$/.test(websitePort) || Number(websitePort) > 65535) throw new UsageError(`--website-port ${JSON.stringify(websitePort)} is not a port number`)
@@ -74,6 +79,7 @@ export function parseServeArgs (args: string[]): ServeOptions {
  * CliError for what the user can fix (port in use, store locked).
  */
 export async function serve (options: ServeOptions, io: Io): Promise<ServeHandle> {
+  const kmsKeysBefore = options.data === undefined || options.kmsKeys.length === 0 ? new Set<string>() : await kmsKeysIn(options.data)
   const box = await openStore(options)
   if (options.data !== undefined) await warnIfShared(options.data, io)
   let server: S3Server | undefined
@@ -91,6 +97,7 @@ export async function serve (options: ServeOptions, io: Io): Promise<ServeHandle
     }
     io.stdout.write(`${lines.join('\n')}\n`)
     for (const bucket of options.buckets) io.stdout.write(`Bucket ${bucket}: ${await ensureBucket(box, bucket)}\n`)
+    for (const line of describeKmsKeys(options.kmsKeys, kmsKeysBefore, options.region, options.data === undefined)) io.stdout.write(`${line}\n`)
     if (options.key !== undefined) io.stdout.write(`\n${(await ensureKey(box, options.key, server.url, options.region, io)).join('\n')}\n`)
   } catch (err) {
     await server?.close()
@@ -111,10 +118,10 @@ export async function serve (options: ServeOptions, io: Io): Promise<ServeHandle
 
 async function openStore (options: ServeOptions): Promise<Spacebox> {
   try {
-    if (options.data === undefined) return await Spacebox.open({ memory: true, region: options.region })
+    if (options.data === undefined) return await Spacebox.open({ memory: true, region: options.region, kmsKeys: options.kmsKeys })
     // The directory holds the store's key file and admin.json: the owner's alone.
     await privateDir(options.data)
-    return await Spacebox.open({ location: join(options.data, 'store'), region: options.region })
+    return await Spacebox.open({ location: join(options.data, 'store'), region: options.region, kmsKeys: options.kmsKeys })
   } catch (err) {
     if (isSpaceboxError(err, 'StoreLocked')) throw new CliError(`${String(options.data)} is in use by another spacebox (its store is locked)`)
     throw new CliError(`cannot open the store${options.data === undefined ? '' : ` in ${options.data}`}: ${(err as Error).message}`)

@@ -3,6 +3,7 @@ import type { BucketState, BucketUpdate } from '../bucket-state.js'
 import type { BucketKeyRecord } from '../schema/records.js'
 import { newId } from '../internal/ids.js'
 import { SpaceboxError } from '../errors.js'
+import { masterKeyIdOf } from './kms-arn.js'
 
 const CACHE_LIMIT = 1024
 
@@ -38,7 +39,8 @@ export class BucketKeys {
   /** Start a new bucket key now (S3 rotates on its own schedule; this makes it happen at once). */
   async rotate (bucket: BucketState): Promise<void> {
     await this.#ctx.locks.run(`bkey\0${bucket.record.id}`, async () => {
-      await this.#make(bucket, bucket.record.bucketKey?.masterKeyId ?? bucket.record.encryption?.masterKeyId)
+      const configured = bucket.record.encryption?.masterKeyId
+      await this.#make(bucket, bucket.record.bucketKey?.masterKeyId ?? (configured === undefined ? undefined : masterKeyIdOf(configured, bucket.record.region)))
     })
   }
 

@@ -8,6 +8,7 @@ import { newId } from '../internal/ids.js'
 import { constantTimeEqual } from '../internal/secrets.js'
 import { seal, unseal } from './aead.js'
 import type { BucketKeys } from './bucket-keys.js'
+import { masterKeyIdOf } from './kms-arn.js'
 import { ObjectCipher } from './object-cipher.js'
 
 type Where = { bucket: string, key: string }
@@ -54,7 +55,9 @@ Promise<{ cipher?: ObjectCipher, enc?: ObjectEncryption }> {
   if (options.masterKeyId !== undefined && alg !== 'aws:kms') {
     throw new SpaceboxError('InvalidArgument', 'A master key id can only be given with aws:kms', where)
   }
-  const masterKeyId = options.masterKeyId ?? (defaults?.algorithm === alg ? defaults.masterKeyId : undefined)
+  const named = options.masterKeyId ?? (defaults?.algorithm === alg ? defaults.masterKeyId : undefined)
+  // Any form S3 takes (id, alias, ARN) becomes the provider's id here, so records hold ids only.
+  const masterKeyId = named === undefined ? undefined : masterKeyIdOf(named, bucket.record.region)
   if (options.bucketKeyEnabled ?? defaults?.bucketKeyEnabled ?? false) {
     const bucketKey = await bucketKeys.current(bucket, masterKeyId)
     return { cipher: ObjectCipher.derive(bucketKey.key, salt), enc: { alg, salt, masterKeyId: bucketKey.masterKeyId, bucketKeyId: bucketKey.id } }

@@ -57,6 +57,11 @@ export class LocalKeyProvider implements KeyProvider {
     return this.#current
   }
 
+  /** The ids of the master keys held, in the order given (never the keys). */
+  get masterKeyIds (): string[] {
+    return [...this.#keys.keys()]
+  }
+
   async generateDataKey (context: KeyContext, masterKeyId?: string): Promise<DataKey> {
     return await this.encrypt(randomBytes(32), context, masterKeyId)
   }

@@ -9,9 +9,21 @@ import type { StoreStatus } from '../types.js'
 export class Gate {
   #status: StoreStatus = 'open'
   readonly #inflight = new Set<Promise<unknown>>()
+  /** When the last call ended (performance.now()): background work waits for quiet. */
+  #lastCall = 0
 
   get status (): StoreStatus {
     return this.#status
+  }
+
+  /** A call is under way. */
+  get busy (): boolean {
+    return this.#inflight.size > 0
+  }
+
+  /** Milliseconds since the last call ended; 0 while one is under way. */
+  quietFor (): number {
+    return this.#inflight.size > 0 ? 0 : performance.now() - this.#lastCall
   }
 
   assertOpen (): void {
@@ -28,6 +40,7 @@ export class Gate {
       throw fromStorageError(err)
     } finally {
       this.#inflight.delete(call)
+      this.#lastCall = performance.now()
     }
   }
 

@@ -30,10 +30,17 @@ export const LISTING_SCOPE = Symbol('spacebox.listingScope')
  */
 export const OBJECT_CHECK = Symbol('spacebox.objectCheck')
 
+/**
+ * A check each object of a bulk change must pass (a key's write on it), asked just before that
+ * object changes: false leaves it as it is, and the engine reports it refused.
+ */
+export const EACH_CHECK = Symbol('spacebox.eachCheck')
+
 export interface ViewOptions {
   [OBJECT_CHECK]?: (found: { acl: StoredAcl | undefined } | undefined) => void
   [COMMIT_CHECK]?: (committing: Committing) => void
   [LISTING_SCOPE]?: string
+  [EACH_CHECK]?: (key: string) => boolean
 }
 
 export function checkAtCommit (options: object, committing: Committing): void {
@@ -42,6 +49,10 @@ export function checkAtCommit (options: object, committing: Committing): void {
 
 export function listingScopeOf (options: object): string {
   return (options as ViewOptions)[LISTING_SCOPE] ?? ''
+}
+
+export function eachCheckOf (options: object): ((key: string) => boolean) | undefined {
+  return (options as ViewOptions)[EACH_CHECK]
 }
 
 /** Read a version for a caller whose access it decides: a miss is the check's to answer first. */

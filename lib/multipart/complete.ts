@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { SpaceboxError } from '../errors.js'
-import { partKey, uploadKey } from '../schema/keys.js'
-import type { ObjectHead, PartRecord } from '../schema/records.js'
+import type { ObjectHead } from '../schema/records.js'
 import type { BatchOp, Context } from '../context.js'
 import type { Buckets } from '../buckets.js'
 import type { Checksums, CompleteMultipartUploadOptions, CompleteMultipartUploadResult, CompletedPart } from '../types.js'
@@ -10,7 +9,8 @@ import { assertWriteConditions, bareEtag } from '../objects/conditions.js'
 import { chunkDeletes } from '../objects/heads.js'
 import { commitHead } from '../objects/commit.js'
 import { encryptionInfo } from '../objects/fields.js'
-import { assertPartNumber, readParts, readUpload, uploadLock } from './parts.js'
+import { assertPartNumber, noSuchUpload, readParts, readUpload, uploadLock } from './parts.js'
+import { abortUpload, uploadDeletes } from './abort.js'
 
 /**
  * Complete an upload in O(parts): the object's record points at the listed parts' chunks, and
@@ -68,7 +68,9 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
       checksums,
       segments: chosen.map(record => record.segment),
       ...(upload.enc === undefined ? {} : { enc: upload.enc }),
-      ...(upload.acl === undefined ? {} : { acl: upload.acl })
+      ...(upload.acl === undefined ? {} : { acl: upload.acl }),
+      ...(upload.tags === undefined ? {} : { tags: upload.tags }),
+      ...(upload.storageClass === undefined ? {} : { storageClass: upload.storageClass })
     }
     const listed = new Set(chosen)
     const extra: BatchOp[] = [
@@ -79,7 +81,7 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
     if (conditions.ifNoneMatch === undefined && upload.ifNoneMatch !== undefined) conditions.ifNoneMatch = upload.ifNoneMatch
     const versionId = await commitHead(ctx, buckets, bucket, key, head, undefined, conditions, extra)
     const result: CompleteMultipartUploadResult = {
-      bucket: bucketName, key, etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums }, ...encryptionInfo(upload.enc)
+      bucket: bucketName, key, etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums }, ...encryptionInfo(upload.enc, bucket.record.region)
     }
     if (versionId !== undefined) result.versionId = versionId
     if (upload.checksumType !== undefined && Object.keys(checksums).length > 0) result.checksumType = upload.checksumType
@@ -89,23 +91,8 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
 
 /** Abort an upload: its record, its parts and their chunks go in one batch. NoSuchUpload. */
 export async function abortMultipartUpload (ctx: Context, buckets: Buckets, bucketName: string, key: string, uploadId: string): Promise<void> {
-  const where = { bucket: bucketName, key }
   const bucketId = buckets.get(bucketName).record.id
-  await ctx.locks.run(uploadLock(uploadId), async () => {
-    const upload = await readUpload(ctx, bucketId, where, uploadId)
-    const parts = await readParts(ctx, upload.id)
-    await ctx.db.batch([
-      ...uploadDeletes(ctx, bucketId, key, upload.id, parts),
-      ...chunkDeletes(ctx, parts.map(part => part.segment))
-    ], ctx.write)
-  })
-}
-
-function uploadDeletes (ctx: Context, bucketId: string, key: string, uploadId: string, parts: PartRecord[]): BatchOp[] {
-  return [
-    { type: 'del', sublevel: ctx.sub.uploads, key: uploadKey(bucketId, key, uploadId) },
-    ...parts.map((part): BatchOp => ({ type: 'del', sublevel: ctx.sub.parts, key: partKey(uploadId, part.number) }))
-  ]
+  if (await abortUpload(ctx, bucketId, key, uploadId) === undefined) throw noSuchUpload({ bucket: bucketName, key }, uploadId)
 }
 
 /** Lenient, as clients now send part checksums unasked: only a checksum the part has must match. */

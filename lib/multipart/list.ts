@@ -7,6 +7,7 @@ import type { ListMultipartUploadsOptions, ListMultipartUploadsResult, ListParts
 import { optionalString, pageSize } from '../listing.js'
 import { walk } from '../walk.js'
 import { MAX_PART_NUMBER, readUpload } from './parts.js'
+import { storageClassOf } from '../objects/storage-class.js'
 
 /** The parts of an upload in part-number order, a page at a time. NoSuchUpload. */
 export async function listParts (ctx: Context, buckets: Buckets, bucketName: string, key: string, uploadId: string, options: ListPartsOptions): Promise<ListPartsResult> {
@@ -29,7 +30,7 @@ export async function listParts (ctx: Context, buckets: Buckets, bucketName: str
     partNumberMarker: marker,
     maxParts,
     initiated: new Date(upload.initiated),
-    storageClass: 'STANDARD',
+    storageClass: storageClassOf(upload),
     owner: ctx.owner
   }
   const last = page[page.length - 1]
@@ -77,7 +78,7 @@ export async function listMultipartUploads (ctx: Context, buckets: Buckets, buck
     seekPast: commonPrefix => upperBound(objectKey(bucketId, commonPrefix)),
     item: (name, _, value) => {
       const record = value as UploadRecord
-      const summary: UploadSummary = { key: name, uploadId: record.id, initiated: new Date(record.initiated), storageClass: 'STANDARD', owner: ctx.owner }
+      const summary: UploadSummary = { key: name, uploadId: record.id, initiated: new Date(record.initiated), storageClass: storageClassOf(record), owner: ctx.owner }
       if (record.checksumAlgorithm !== undefined) summary.checksumAlgorithm = record.checksumAlgorithm
       return summary
     },

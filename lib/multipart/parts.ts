@@ -15,10 +15,13 @@ import { chunkDeletes } from '../objects/heads.js'
 import { storedBody } from '../objects/reader.js'
 import { receive, type Received } from '../objects/receive.js'
 import { cipherOf, encryptionFor } from '../crypto/encryption.js'
+import { tagsField } from '../tags.js'
 import type { ObjectCipher } from '../crypto/object-cipher.js'
+import { isUploadId, uploadLock } from './abort.js'
+
+export { uploadLock }
 
 export const MAX_PART_NUMBER = 10_000
-const UPLOAD_ID = /^[0-9a-f]{24}$/
 
 type Where = { bucket: string, key: string }
 
@@ -30,7 +33,7 @@ export function noSuchUpload (where: Where, uploadId: string): SpaceboxError {
 
 /** The upload's record; NoSuchUpload if there is none for this bucket and key. */
 export async function readUpload (ctx: Context, bucketId: string, where: Where, uploadId: string): Promise<UploadRecord> {
-  const record = typeof uploadId === 'string' && UPLOAD_ID.test(uploadId)
+  const record = isUploadId(uploadId)
     ? await ctx.sub.uploads.get(uploadKey(bucketId, where.key, uploadId)) as UploadRecord | undefined
     : undefined
   if (record === undefined) throw noSuchUpload(where, uploadId)
@@ -40,10 +43,6 @@ export async function readUpload (ctx: Context, bucketId: string, where: Where, 
 /** Every part of an upload, in part-number order. */
 export async function readParts (ctx: Context, uploadId: string): Promise<PartRecord[]> {
   return await ctx.sub.parts.values(partRange(uploadId)).all() as PartRecord[]
-}
-
-export function uploadLock (uploadId: string): string {
-  return `upload\0${uploadId}`
 }
 
 export function assertPartNumber (partNumber: unknown, where: Where): asserts partNumber is number {
@@ -56,7 +55,7 @@ export function assertPartNumber (partNumber: unknown, where: Where): asserts pa
 export async function createMultipartUpload (ctx: Context, buckets: Buckets, bucketName: string, key: string, options: CreateMultipartUploadOptions): Promise<MultipartUpload> {
   const where = { bucket: bucketName, key }
   const bucket = buckets.get(bucketName)
-  const fields = objectFields(options, where)
+  const fields = { ...objectFields(options, where), ...tagsField(options.tags, where) }
   assertWriteConditions(options, where)
   const [algorithm] = checksumPlan(undefined, options.checksumAlgorithm, undefined, where)
   // As S3: COMPOSITE by default, but CRC64NVME exists only as FULL_OBJECT, and SHA only as COMPOSITE.
@@ -68,7 +67,7 @@ export async function createMultipartUpload (ctx: Context, buckets: Buckets, buc
   }
   const { enc } = await encryptionFor(ctx, buckets.keys, bucket, options, where)
   const record: UploadRecord = { v: 1, id: newId(), key, initiated: ctx.now(), ...fields, ...(enc === undefined ? {} : { enc }) }
-  const upload: MultipartUpload = { bucket: bucketName, key, uploadId: record.id, ...encryptionInfo(enc) }
+  const upload: MultipartUpload = { bucket: bucketName, key, uploadId: record.id, ...encryptionInfo(enc, bucket.record.region) }
   if (algorithm !== undefined && type !== undefined) {
     record.checksumAlgorithm = upload.checksumAlgorithm = algorithm
     record.checksumType = upload.checksumType = type

@@ -34,8 +34,8 @@ export async function putObjectAcl (ctx: Context, buckets: Buckets, bucket: stri
   }))
 }
 
-/** The version an ACL change addresses; a delete marker has no ACL (S3: MethodNotAllowed by id, NoSuchKey as current). */
-async function locate (ctx: Context, bucketId: string, where: { bucket: string, key: string }, versionId: string | undefined): Promise<Version> {
+/** The version an ACL or tag change addresses; a delete marker has neither (S3: MethodNotAllowed by id, NoSuchKey as current). */
+export async function locate (ctx: Context, bucketId: string, where: { bucket: string, key: string }, versionId: string | undefined): Promise<Version> {
   if (versionId === undefined) {
     const current = await readHead(ctx, bucketId, where.key)
     if (current === undefined || current.head.marker === true) throw noSuchKey(where.bucket, where.key)

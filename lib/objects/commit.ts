@@ -33,10 +33,13 @@ export async function commitHead (ctx: Context, buckets: Buckets, bucket: Bucket
     for (const segment of head.segments ?? []) ops.push({ type: 'del', sublevel: ctx.sub.pending, key: segment.id })
     ops.push(...extra)
     checkAtCommit(conditions, { acl: head.acl })
+    // Asked before the batch ends the segments' pending marks; counted once it is written.
+    const fresh = ctx.space.freshBytes(head, inline)
     // A lone record write skips the batch machinery: the common case of a small put.
     const first = ops[0] as { key: Buffer, value: Buffer }
     if (ops.length === 1) await ctx.sub.objects.put(first.key, first.value, ctx.write)
     else await ctx.db.batch(ops, ctx.write)
+    ctx.space.add(fresh)
     return reportedId(state, head)
   }))
 }

@@ -16,6 +16,8 @@ import { cipherOf, encryptionFor } from '../crypto/encryption.js'
 import type { ChecksumAlgorithm } from '../internal/checksums.js'
 import { checkVersionId, readVersion, reportedId } from './versions.js'
 import { discardSegment } from './writer.js'
+import { storageClassField, storageClassOf } from './storage-class.js'
+import { tagsField } from '../tags.js'
 
 const COPY_BATCH_BYTES = 4 * 1024 * 1024
 
@@ -35,19 +37,31 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new SpaceboxError('InvalidArgument', 'Unknown metadata directive', where)
   }
+  const tagging = options.taggingDirective ?? 'COPY'
+  if (tagging !== 'COPY' && tagging !== 'REPLACE') {
+    throw new SpaceboxError('InvalidArgument', 'Unknown tagging directive', { ...where, detail: { argumentName: 'x-amz-tagging-directive', argumentValue: String(tagging) } })
+  }
+  // S3 ignores x-amz-tagging under COPY; an engine caller who passes tags means something, so say so.
+  if (tagging === 'COPY' && options.tags !== undefined) throw new TypeError('tags go with taggingDirective REPLACE; COPY gives the copy its source\'s tags')
+  const replacedTags = tagging === 'REPLACE' ? tagsField(options.tags, where) : undefined
   assertWriteConditions(options, where)
   const sourceVersionId = checkVersionId(options.sourceVersionId, { bucket: srcBucket, key: srcKey }, 'sourceVersionId')
   const replaced = directive === 'REPLACE' ? objectFields(options, where) : undefined
   const reencrypt = options.serverSideEncryption !== undefined || options.customerKey !== undefined || options.bucketKeyEnabled !== undefined
+  // Never the source's: a copy is STANDARD unless it asks for a class, under either directive.
+  const storageClass = storageClassField(options.storageClass, where)
   // Copying an older version onto its own key is how S3 restores it.
-  if (src === dst && srcKey === dstKey && replaced === undefined && !reencrypt && sourceVersionId === undefined) {
-    throw new SpaceboxError('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.', where)
-  }
+  const ontoItself = src === dst && srcKey === dstKey && replaced === undefined && !reencrypt && sourceVersionId === undefined
   const snapshot = ctx.db.snapshot()
   const copied: Segment[] = []
   try {
     const stored = await readVersion(ctx, src.record.id, { bucket: srcBucket, key: srcKey }, sourceVersionId, snapshot, true)
     const source = stored.head
+    // Changing only the class is legal (S3's own way to change it, rclone's settier): as RGW does,
+    // the class the copy would get is compared with the source's.
+    if (ontoItself && storageClassOf(source) === storageClassOf(storageClass)) {
+      throw new SpaceboxError('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.', where)
+    }
     const copySourceVersionId = reportedId(src.record.versioning, source)
     const versions = (versionId: string | undefined): { versionId?: string, copySourceVersionId?: string } => ({
       ...(versionId === undefined ? {} : { versionId }), ...(copySourceVersionId === undefined ? {} : { copySourceVersionId })
@@ -56,7 +70,10 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
     if (source.size > ctx.maxObjectSize) {
       throw new SpaceboxError('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source', where)
     }
-    const fields = replaced ?? { contentType: source.contentType, headers: source.headers, metadata: source.metadata, ...aclField(options, where) }
+    const fields = {
+      ...(replaced ?? { contentType: source.contentType, headers: source.headers, metadata: source.metadata, ...aclField(options, where), ...storageClass }),
+      ...(replacedTags ?? (source.tags === undefined ? {} : { tags: source.tags }))
+    }
     const multipart = source.etag.includes('-')
     const { cipher, enc } = await encryptionFor(ctx, buckets.keys, dst, options, where)
     if (source.enc !== undefined || cipher !== undefined) {
@@ -65,7 +82,7 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
       const body = storedBody(ctx, stored, undefined, snapshot, sourceCipher)
       const received = await receive(ctx, body, {}, multipart ? [] : Object.keys(source.checksums) as ChecksumAlgorithm[], where, true, cipher)
       const { head, versionId } = await commitReceived(ctx, buckets, dst, dstKey, received, fields, enc, options)
-      return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc), ...versions(versionId) }
+      return { etag: `"${head.etag}"`, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc, dst.record.region), ...versions(versionId) }
     }
     const md5 = multipart ? createHash('md5') : undefined
     for (const segment of source.segments ?? []) copied.push(await copySegment(ctx, segment, snapshot, md5))

@@ -6,11 +6,13 @@ import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Checksums } from '../
 import type { ObjectEncryption, ObjectHead, StoredHeaders } from '../schema/records.js'
 import type { EncryptionInfo, ObjectHeaders, ObjectInfo } from '../types.js'
 import { assertHeaderValue, normalizeMetadata } from '../validate.js'
+import { storageClassField, storageClassOf } from './storage-class.js'
+import { kmsKeyArn } from '../crypto/kms-arn.js'
 
 type Where = { bucket: string, key: string }
 
-/** The headers and metadata a write stores, validated, with the content type resolved. */
-export function objectFields (options: ObjectHeaders, where: Where): Pick<ObjectHead, 'contentType' | 'headers' | 'metadata' | 'acl'> {
+/** The headers, metadata, ACL and storage class a write stores, validated, with the content type resolved. */
+export function objectFields (options: ObjectHeaders, where: Where): Pick<ObjectHead, 'contentType' | 'headers' | 'metadata' | 'acl' | 'storageClass'> {
   const headers: StoredHeaders = {}
   for (const name of ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl'] as const) {
     const value = options[name]
@@ -27,7 +29,9 @@ export function objectFields (options: ObjectHeaders, where: Where): Pick<Object
   let contentType = options.contentType
   if (contentType === undefined) contentType = typeByExtension(where.key)
   else assertHeaderValue('contentType', contentType, where.bucket, where.key)
-  return { contentType, headers, metadata: normalizeMetadata(options.metadata, where.bucket, where.key), ...aclField(options, where) }
+  return {
+    contentType, headers, metadata: normalizeMetadata(options.metadata, where.bucket, where.key), ...aclField(options, where), ...storageClassField(options.storageClass, where)
+  }
 }
 
 /** The ACL a write gives its object, as a record field: none for private. */
@@ -85,9 +89,9 @@ export function verifyDigests (md5: Buffer, computed: Checksums, contentMD5: str
   }
 }
 
-export function toInfo (bucket: string, key: string, head: ObjectHead, versionId: string | undefined): ObjectInfo {
+export function toInfo (bucket: string, key: string, head: ObjectHead, versionId: string | undefined, region: string): ObjectInfo {
   const info: ObjectInfo = {
-    ...encryptionInfo(head.enc),
+    ...encryptionInfo(head.enc, region),
     bucket,
     key,
     size: head.size,
@@ -97,18 +101,22 @@ export function toInfo (bucket: string, key: string, head: ObjectHead, versionId
     ...head.headers,
     metadata: { ...head.metadata },
     checksums: { ...head.checksums },
-    storageClass: 'STANDARD'
+    storageClass: storageClassOf(head)
   }
   // Set, not spread: a conditional spread here cost a small GET a fifth of its speed.
   if (versionId !== undefined) info.versionId = versionId
+  if (head.tags !== undefined) info.tagCount = head.tags.length
   return info
 }
 
-/** How an object is encrypted, in S3's terms. */
-export function encryptionInfo (enc: ObjectEncryption | undefined): EncryptionInfo {
+/** How an object is encrypted, in S3's terms; `region` is its bucket's, which the key's ARN names. */
+export function encryptionInfo (enc: ObjectEncryption | undefined, region: string): EncryptionInfo {
   if (enc === undefined) return {}
   if (enc.alg === 'SSE-C') return { serverSideEncryption: 'AES256', customerKeyMD5: enc.customerKeyMD5 as string }
   const info: EncryptionInfo = { serverSideEncryption: enc.alg, bucketKeyEnabled: enc.bucketKeyId !== undefined }
-  if (enc.alg === 'aws:kms' && enc.masterKeyId !== undefined) info.masterKeyId = enc.masterKeyId
+  if (enc.alg === 'aws:kms' && enc.masterKeyId !== undefined) {
+    info.masterKeyId = enc.masterKeyId
+    info.masterKeyArn = kmsKeyArn(region, enc.masterKeyId)
+  }
   return info
 }

@@ -10,6 +10,7 @@ import { cipherOf } from '../crypto/encryption.js'
 import { checkVersionId, readVersion, reportedId } from './versions.js'
 import type { StoredObject } from './heads.js'
 import { readChecked } from '../internal/view-options.js'
+import { withExpiration } from '../lifecycle/config.js'
 
 /** SSE-C objects answer HEAD only to the holder of their key, as S3. Conditions apply to the version addressed. */
 export async function headObject (ctx: Context, buckets: Buckets, bucket: string, key: string, options: HeadObjectOptions): Promise<ObjectInfo> {
@@ -17,10 +18,11 @@ export async function headObject (ctx: Context, buckets: Buckets, bucket: string
   const state = buckets.get(bucket)
   const bucketId = state.record.id
   const versionId = checkVersionId(options.versionId, where)
-  const { head } = await readChecked(options, async () => await readVersion(ctx, bucketId, where, versionId))
+  const stored = await readChecked(options, async () => await readVersion(ctx, bucketId, where, versionId))
+  const { head } = stored
   if (head.enc?.alg === 'SSE-C') await cipherOf(ctx, buckets.keys, bucketId, head.enc, options.customerKey, where)
   checkReadConditions(head, options, where)
-  return toInfo(bucket, key, head, reportedId(state.record.versioning, head))
+  return withExpiration(toInfo(bucket, key, head, reportedId(state.record.versioning, head), state.record.region), state.record, key, stored, versionId)
 }
 
 /**
@@ -39,7 +41,8 @@ export async function getObject (ctx: Context, buckets: Buckets, bucket: string,
   for (let stored = await read(); ;) {
     checkReadConditions(stored.head, options, where)
     const range = resolveRange(options.range, stored.head.size, where)
-    const result = { info: toInfo(bucket, key, stored.head, reportedId(state.record.versioning, stored.head)), ...(range === undefined ? {} : { range }) }
+    const info = withExpiration(toInfo(bucket, key, stored.head, reportedId(state.record.versioning, stored.head), state.record.region), state.record, key, stored, versionId)
+    const result = { info, ...(range === undefined ? {} : { range }) }
     const start = range?.start ?? 0
     const end = range?.end ?? stored.head.size - 1
     const cipher = stored.head.enc === undefined ? undefined : await cipherOf(ctx, buckets.keys, bucketId, stored.head.enc, options.customerKey, where)

@@ -6,6 +6,7 @@ import type { AbstractSnapshot } from 'abstract-level'
 import { chunkKey, objectKey } from '../schema/keys.js'
 import { chunkCount, decodeHead, type ObjectHead, type Segment } from '../schema/records.js'
 import type { BatchOp, Context } from '../context.js'
+import { frees } from '../storage/space.js'
 
 export interface StoredObject {
   head: ObjectHead
@@ -26,12 +27,17 @@ export async function readHead (ctx: Context, bucketId: string, key: string, sna
   return value === undefined ? undefined : { ...decodeHead(value), raw: value }
 }
 
-/** Batch operations deleting every chunk of an object version. */
+/**
+ * Batch operations deleting every chunk of an object version (or part). Every delete of stored
+ * bytes is built here: the first delete of a segment carries its size, counted (and its range
+ * handed to compaction) once the batch commits.
+ */
 export function chunkDeletes (ctx: Context, segments: Segment[] | undefined): BatchOp[] {
   const ops: BatchOp[] = []
   for (const segment of segments ?? []) {
     for (let i = 0, n = chunkCount(segment); i < n; i++) {
-      ops.push({ type: 'del', sublevel: ctx.sub.chunks, key: chunkKey(segment.id, i) })
+      const op: BatchOp = { type: 'del', sublevel: ctx.sub.chunks, key: chunkKey(segment.id, i) }
+      ops.push(i === 0 ? frees(op, segment.size) : op)
     }
   }
   return ops

@@ -7,6 +7,8 @@ import { encryptionFor } from '../crypto/encryption.js'
 import { readHead } from './heads.js'
 import { receive } from './receive.js'
 import { commitReceived } from './commit.js'
+import { tagsField } from '../tags.js'
+import { withExpiration } from '../lifecycle/config.js'
 
 /**
  * Stream a body in, hashing as it goes, then switch the object's record to it in one batch.
@@ -15,7 +17,7 @@ import { commitReceived } from './commit.js'
 export async function putObject (ctx: Context, buckets: Buckets, bucketName: string, key: string, body: Body, options: PutObjectOptions): Promise<PutObjectResult> {
   const where = { bucket: bucketName, key }
   const bucket = buckets.get(bucketName)
-  const fields = objectFields(options, where)
+  const fields = { ...objectFields(options, where), ...tagsField(options.tags, where) }
   const algorithms = checksumPlan(options.checksums, options.checksumAlgorithm, options.contentMD5, where)
   assertWriteConditions(options, where)
   if (options.ifMatch !== undefined || options.ifNoneMatch !== undefined) {
@@ -26,7 +28,8 @@ export async function putObject (ctx: Context, buckets: Buckets, bucketName: str
   const { cipher, enc } = await encryptionFor(ctx, buckets.keys, bucket, options, where)
   const received = await receive(ctx, body, options, algorithms, where, true, cipher)
   const { head, versionId } = await commitReceived(ctx, buckets, bucket, key, received, fields, enc, options)
-  return {
-    etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc), ...(versionId === undefined ? {} : { versionId })
+  const result: PutObjectResult = {
+    etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...head.checksums }, ...encryptionInfo(enc, bucket.record.region), ...(versionId === undefined ? {} : { versionId })
   }
+  return withExpiration(result, bucket.record, key, { head, current: true }, undefined)
 }

@@ -7,12 +7,13 @@
 import { randomBytes } from 'node:crypto'
 import type { AbstractSnapshot } from 'abstract-level'
 import { SpaceboxError } from '../errors.js'
-import { objectKey, publicKey, SORT_KEY_LENGTH, versionKey, versionsOfKey } from '../schema/keys.js'
+import { DAY_MS, expiryKey, objectKey, publicKey, SORT_KEY_LENGTH, versionKey, versionsOfKey } from '../schema/keys.js'
 import { decodeHead, encodeHead, type ObjectHead } from '../schema/records.js'
 import type { BatchOp, Context } from '../context.js'
 import type { BucketState } from '../bucket-state.js'
 import { newId } from '../internal/ids.js'
 import { chunkDeletes, readHead, type StoredObject } from './heads.js'
+import { frees } from '../storage/space.js'
 
 export type VersioningState = BucketState['record']['versioning']
 
@@ -141,18 +142,23 @@ export async function supersede (ctx: Context, bucketId: string, key: string, st
   current: StoredObject | undefined, head: ObjectHead, inline: Buffer | undefined): Promise<BatchOp[]> {
   if (state !== undefined) head.order = nextOrder(current?.head)
   if (state === 'Enabled') head.vid = invert(head.order as string) + randomBytes(6).toString('base64url').replaceAll('-', '.')
+  // A copy of a noncurrent version is current.
+  delete head.noncurrentSince
   const stored = objectKey(bucketId, key)
   const ops: BatchOp[] = [{ type: 'put', sublevel: ctx.sub.objects, key: stored, value: encodeHead(head, inline) }]
   if (current !== undefined && state !== 'Enabled' && current.head.vid === undefined) {
     ops.push(...versionGone(ctx, bucketId, key, current.head))
   } else if (current !== undefined) {
     const sortKey = sortKeyOf(current.head)
-    ops.push({ type: 'put', sublevel: ctx.sub.versions, key: versionKey(bucketId, key, sortKey), value: current.raw })
+    // Noncurrent from now: its lifecycle age (NoncurrentDays) counts from this instant.
+    const noncurrent: ObjectHead = { ...current.head, noncurrentSince: ctx.now() }
+    ops.push(...expiryIndex(ctx, bucketId, key, current.head, 'del'), ...expiryIndex(ctx, bucketId, key, noncurrent, 'put'))
+    ops.push({ type: 'put', sublevel: ctx.sub.versions, key: versionKey(bucketId, key, sortKey), value: encodeHead(noncurrent, current.inline) })
     if (current.head.vid === undefined) ops.push({ type: 'put', sublevel: ctx.sub.nullv, key: stored, value: sortKey })
     if (state === 'Suspended') ops.push(...await dropNoncurrentNull(ctx, bucketId, key))
   }
-  // Last: the null version it replaces has the same index entry, deleted above.
-  ops.push(...aclIndex(ctx, bucketId, key, head))
+  // Last: the version it replaces may have the same index entries, deleted above.
+  ops.push(...aclIndex(ctx, bucketId, key, head), ...expiryIndex(ctx, bucketId, key, head, 'put'))
   return ops
 }
 
@@ -161,10 +167,36 @@ export function aclIndex (ctx: Context, bucketId: string, key: string, head: Obj
   return head.acl === undefined ? [] : [{ type: 'put', sublevel: ctx.sub.public, key: publicKey(bucketId, key, idOf(head)), value: head.acl }]
 }
 
-/** What goes with a version removed for good: its chunks, and its entry in the index of public versions. */
+/**
+ * The lifecycle index key of a version (schema/keys.ts): a noncurrent one dated from when it became
+ * noncurrent, a current one (object or delete marker) from when it was written.
+ */
+export function expiryEntry (bucketId: string, key: string, head: ObjectHead): Buffer {
+  return head.noncurrentSince === undefined
+    ? expiryKey(bucketId, head.marker === true ? 'm' : 'c', Math.floor(head.modified / DAY_MS), key)
+    : expiryKey(bucketId, 'n', Math.floor(head.noncurrentSince / DAY_MS), key, idOf(head))
+}
+
+/**
+ * The change of a version's lifecycle index entry; none in a bucket without lifecycle rules, so that
+ * their writes cost what they did (lifecycle/build.ts).
+ */
+export function expiryIndex (ctx: Context, bucketId: string, key: string, head: ObjectHead, type: 'put' | 'del'): BatchOp[] {
+  if (!ctx.lifecycleIndexed.has(bucketId)) return []
+  return type === 'put' ? [{ type, sublevel: ctx.sub.expiry, key: expiryEntry(bucketId, key, head), value: '' }] : [expiryDel(ctx, bucketId, key, head)]
+}
+
+/** The delete of a version's lifecycle index entry, whether or not its bucket keeps the index (then it deletes nothing). */
+export function expiryDel (ctx: Context, bucketId: string, key: string, head: ObjectHead): BatchOp {
+  return { type: 'del', sublevel: ctx.sub.expiry, key: expiryEntry(bucketId, key, head) }
+}
+
+/** What goes with a version removed for good: its chunks, and its entries in the indexes of public versions and of lifecycle. */
 export function versionGone (ctx: Context, bucketId: string, key: string, head: ObjectHead | undefined): BatchOp[] {
   const ops = chunkDeletes(ctx, head?.segments)
   if (head?.acl !== undefined) ops.push({ type: 'del', sublevel: ctx.sub.public, key: publicKey(bucketId, key, idOf(head)) })
+  // An inline version's bytes go with its record, which the caller deletes: this delete, made for every version, counts them.
+  if (head !== undefined) ops.push(frees(expiryDel(ctx, bucketId, key, head), head.segments === undefined ? head.size : 0))
   return ops
 }
 
@@ -199,8 +231,13 @@ export async function removeVersion (ctx: Context, bucketId: string, key: string
   if (next === undefined) {
     ops.push({ type: 'del', sublevel: ctx.sub.objects, key: stored })
   } else {
-    ops.push({ type: 'put', sublevel: ctx.sub.objects, key: stored, value: next[1] }, { type: 'del', sublevel: ctx.sub.versions, key: next[0] })
-    if (decodeHead(next[1]).head.vid === undefined) ops.push({ type: 'del', sublevel: ctx.sub.nullv, key: stored })
+    // Current again: no longer dated from when it became noncurrent.
+    const { head, inline } = decodeHead(next[1])
+    ops.push(...expiryIndex(ctx, bucketId, key, head, 'del'))
+    delete head.noncurrentSince
+    ops.push({ type: 'put', sublevel: ctx.sub.objects, key: stored, value: encodeHead(head, inline) }, { type: 'del', sublevel: ctx.sub.versions, key: next[0] })
+    if (head.vid === undefined) ops.push({ type: 'del', sublevel: ctx.sub.nullv, key: stored })
+    ops.push(...expiryIndex(ctx, bucketId, key, head, 'put'))
   }
   return { ops, found }
 }

@@ -46,7 +46,10 @@ export function authenticate (box: Spacebox, req: IncomingMessage, target: Targe
   if (authorization === undefined && !q.has('X-Amz-Credential') && !q.has('X-Amz-Signature') && !q.has('X-Amz-Algorithm') &&
     !q.has('AWSAccessKeyId') && !q.has('Signature')) return undefined
   if (isV2(signed)) {
-    const v2 = verifyV2(signed, target.resource, secretOf)
+    // S3 signs a bucket's own resource as `/bucket/`, whether the path was `/bucket` (as botocore
+    // sends it, path style) or `/bucket/`; a client that signed the path as sent passes too.
+    const bucketLevel = target.bucket !== undefined && target.key === undefined && !target.resource.endsWith('/')
+    const v2 = verifyV2(signed, bucketLevel ? [`${target.resource}/`, target.resource] : target.resource, secretOf)
     return { accessKeyId: v2.accessKeyId, generation, kind: 'v2' }
   }
   if (authorization !== undefined && !authorization.startsWith('AWS4-HMAC-SHA256 ')) {

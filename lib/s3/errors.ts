@@ -17,6 +17,9 @@ const ENGINE_STATUS = {
   KeyTooLongError: 400,
   MalformedACLError: 400,
   MalformedPolicy: 400,
+  InvalidStorageClass: 400,
+  InvalidTag: 400,
+  BadRequest: 400,
   MetadataTooLarge: 400,
   AccessDenied: 403,
   InvalidAccessKeyId: 403,
@@ -26,9 +29,11 @@ const ENGINE_STATUS = {
   NoSuchBucketPolicy: 404,
   NoSuchCORSConfiguration: 404,
   NoSuchKey: 404,
+  NoSuchLifecycleConfiguration: 404,
   NoSuchUpload: 404,
   NoSuchVersion: 404,
   NoSuchWebsiteConfiguration: 404,
+  NoSuchTagSet: 404,
   MethodNotAllowed: 405,
   ServerSideEncryptionConfigurationNotFoundError: 404,
   BucketAlreadyOwnedByYou: 409,
@@ -52,7 +57,6 @@ const STATUS: ReadonlyMap<string, number> = new Map(Object.entries({
   AccessControlListNotSupported: 400,
   AuthorizationHeaderMalformed: 400,
   AuthorizationQueryParametersError: 400,
-  BadRequest: 400,
   InvalidEncryptionAlgorithmError: 400,
   InvalidURI: 400,
   'KMS.NotFoundException': 400,
@@ -115,6 +119,12 @@ export function toS3Error (err: unknown, method = 'GET'): S3Error {
       headers['content-range'] = `bytes */${detail.actualObjectSize}`
     }
     if (err.code === 'PreconditionFailed' && detail.condition !== undefined) extras.Condition = detail.condition
+    // S3 names the tag at fault: its key, and its value when that is what is wrong.
+    if (err.code === 'InvalidTag' && detail.tagKey !== undefined) {
+      extras.TagKey = detail.tagKey
+      if (detail.tagValue !== undefined) extras.TagValue = detail.tagValue
+    }
+    if (err.code === 'InvalidStorageClass' && detail.storageClassRequested !== undefined) extras.StorageClassRequested = detail.storageClassRequested
     if (err.code === 'InvalidAccessKeyId' && detail.accessKeyId !== undefined) extras.AWSAccessKeyId = detail.accessKeyId
     if (err.code === 'BucketAlreadyOwnedByYou' && err.bucket !== undefined) extras.BucketName = err.bucket
     if (err.code === 'InvalidArgument' && detail.argumentName !== undefined) {

@@ -1,7 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { CHECKSUM_ALGORITHMS, type CannedAcl, type ChecksumAlgorithm, type Checksums, type CustomerKey, type EncryptionInfo, type EncryptionOptions, type ObjectHeaders, type ObjectInfo } from '../index.js'
+import {
+  CHECKSUM_ALGORITHMS, type CannedAcl, type ChecksumAlgorithm, type Checksums, type CustomerKey, type EncryptionInfo, type EncryptionOptions, type ObjectHeaders, type ObjectInfo,
+  type StorageClass
+} from '../index.js'
 import { S3Error } from './errors.js'
 import { header } from './request.js'
+import { expirationHeader } from './lifecycle-xml.js'
 
 export type Headers = Record<string, string>
 
@@ -57,11 +61,16 @@ export function metadataOf (headers: IncomingHttpHeaders): Record<string, string
   return Object.fromEntries(metadata)
 }
 
-/** Content-Encoding minus the `aws-chunked` framing token, which is transport and never stored. */
+/**
+ * Content-Encoding minus the `aws-chunked` framing token, which is transport and never stored.
+ * S3 keeps a value without it as sent, and joins what is left of one with it by ', '.
+ */
 export function storedContentEncoding (value: string | undefined): string | undefined {
   if (value === undefined) return undefined
-  const tokens = value.split(',').map(t => t.trim()).filter(t => t !== '' && t.toLowerCase() !== 'aws-chunked')
-  return tokens.length === 0 ? undefined : tokens.join(',')
+  const tokens = value.split(',').map(t => t.trim()).filter(t => t !== '')
+  const kept = tokens.filter(t => t.toLowerCase() !== 'aws-chunked')
+  if (kept.length === tokens.length) return value
+  return kept.length === 0 ? undefined : kept.join(', ')
 }
 
 /** The object headers a PUT, copy with REPLACE, or CreateMultipartUpload stores. */
@@ -142,7 +151,9 @@ export function encryptionHeaders (info: EncryptionInfo): Headers {
     return out
   }
   if (info.serverSideEncryption !== undefined) out['x-amz-server-side-encryption'] = info.serverSideEncryption
-  if (info.masterKeyId !== undefined) out['x-amz-server-side-encryption-aws-kms-key-id'] = info.masterKeyId
+  // S3 answers the key's ARN whichever form the request named it in.
+  const keyId = info.masterKeyArn ?? info.masterKeyId
+  if (keyId !== undefined) out['x-amz-server-side-encryption-aws-kms-key-id'] = keyId
   if (info.bucketKeyEnabled === true) out['x-amz-server-side-encryption-bucket-key-enabled'] = 'true'
   return out
 }
@@ -185,6 +196,9 @@ export function objectHeaders (info: ObjectInfo, query: Map<string, string>, wit
   if (info.expires !== undefined) out.expires = sendable(info.expires)
   for (const [name, value] of Object.entries(info.metadata)) out[`x-amz-meta-${name}`] = sendable(value)
   if (info.versionId !== undefined) out['x-amz-version-id'] = info.versionId
+  if (info.expiration !== undefined) out['x-amz-expiration'] = expirationHeader(info.expiration)
+  // S3 names every class but STANDARD.
+  if (info.storageClass !== 'STANDARD') out['x-amz-storage-class'] = info.storageClass
   Object.assign(out, encryptionHeaders(info))
   if (withChecksums) {
     const composite = Object.values(info.checksums).some(v => v?.includes('-'))
@@ -252,4 +266,18 @@ export function cannedAclOf (headers: IncomingHttpHeaders, on: 'bucket' | 'objec
 export function aclOption (headers: IncomingHttpHeaders, on: 'bucket' | 'object'): { acl?: CannedAcl } {
   const acl = cannedAclOf(headers, on)
   return acl === undefined ? {} : { acl }
+}
+
+/**
+ * The `storageClass` option of a write (PutObject, CopyObject, CreateMultipartUpload, a POST form)
+ * from `x-amz-storage-class`, as given: the engine refuses a class S3 does not know. DigitalOcean
+ * Spaces has STANDARD only, so the `spaces` profile refuses every other class the same way.
+ */
+export function storageClassOption (headers: IncomingHttpHeaders, profile: 'aws' | 'spaces'): { storageClass?: StorageClass } {
+  const value = header(headers, 'x-amz-storage-class')
+  if (value === undefined) return {}
+  if (profile === 'spaces' && value !== 'STANDARD') {
+    throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid', { StorageClassRequested: value })
+  }
+  return { storageClass: value as StorageClass }
 }

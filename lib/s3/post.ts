@@ -10,11 +10,12 @@ import type { Identity } from './auth.js'
 import { send, type Call } from './call.js'
 import { S3Error } from './errors.js'
 import { boundaryOf, FormReader, malformed } from './form.js'
-import { checksumHeaders, checksumsOf, encryptionHeaders, encryptionOf, objectHeadersOf } from './headers.js'
+import { checksumHeaders, checksumsOf, encryptionHeaders, encryptionOf, objectHeadersOf, storageClassOption } from './headers.js'
 import { writtenVersion } from './operations/objects.js'
 import { checkPolicy, parsePolicy } from './post-policy.js'
 import { header, type Target } from './request.js'
 import { signV2 } from './sigv2.js'
+import { parseTagging } from './tagging-xml.js'
 import { hmacHex, parseAmzDate, signatureMismatch, signaturesEqual, signingKey } from './sigv4.js'
 import { renderXml } from './xml.js'
 
@@ -185,12 +186,14 @@ export async function postObject (call: Call): Promise<void> {
     checkPolicy(policy, fields, form.sent, call.bucket, call.settings.now())
     length = policy.length
   }
-  if (fields.has('tagging')) throw new S3Error('NotImplemented', 'A header or query you provided requested a function that is not implemented: tagging in a POST form.')
   // Form fields carry what a PUT's headers would: read them with the same functions.
   const headers = Object.fromEntries(fields) as IncomingHttpHeaders
-  const options: PutObjectOptions = { ...objectHeadersOf(headers), ...encryptionOf(headers), ...digestsOf(headers) }
+  const options: PutObjectOptions = { ...objectHeadersOf(headers), ...storageClassOption(headers, call.settings.profile), ...encryptionOf(headers), ...digestsOf(headers) }
   const acl = aclOf(fields)
   if (acl !== undefined) options.acl = acl as CannedAcl
+  // A form tags the object with a Tagging document, not the header's query form.
+  const tagging = fields.get('tagging')
+  if (tagging !== undefined) options.tags = parseTagging(tagging)
   const result = await call.store.putObject(call.bucket, key, sized(form.reader.stream(), length), options)
   // What follows the file is ignored, but read, so that the answer comes after the request.
   await form.reader.drain()

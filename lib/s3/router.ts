@@ -8,6 +8,8 @@ import * as multipart from './operations/multipart.js'
 import * as objects from './operations/objects.js'
 import * as website from './operations/website.js'
 import * as policy from './operations/policy.js'
+import * as lifecycle from './operations/lifecycle.js'
+import * as tagging from './operations/tagging.js'
 import * as post from './post.js'
 
 /** What a request's method, path and query select, in the order they are tried. */
@@ -43,7 +45,9 @@ const ROUTES = {
   GetBucketWebsite: { method: 'GET', on: 'bucket', sub: 'website', handler: website.getBucketWebsite },
   GetBucketAcl: { method: 'GET', on: 'bucket', sub: 'acl', handler: acl.getBucketAcl },
   GetBucketPolicy: { method: 'GET', on: 'bucket', sub: 'policy', handler: policy.getBucketPolicy },
+  GetBucketLifecycleConfiguration: { method: 'GET', on: 'bucket', sub: 'lifecycle', handler: lifecycle.getBucketLifecycleConfiguration },
   GetBucketPolicyStatus: { method: 'GET', on: 'bucket', sub: 'policyStatus', handler: policy.getBucketPolicyStatus, notInSpaces: true },
+  GetBucketTagging: { method: 'GET', on: 'bucket', sub: 'tagging', handler: tagging.getBucketTagging, notInSpaces: true },
   ListObjectVersions: { method: 'GET', on: 'bucket', when: has('versions'), handler: listing.listObjectVersions },
   ListMultipartUploads: { method: 'GET', on: 'bucket', when: has('uploads'), handler: multipart.listMultipartUploads },
   ListObjectsV2: { method: 'GET', on: 'bucket', when: q => q.get('list-type') === '2', handler: listing.listObjectsV2 },
@@ -55,11 +59,15 @@ const ROUTES = {
   PutBucketVersioning: { method: 'PUT', on: 'bucket', when: has('versioning'), handler: buckets.putBucketVersioning },
   PutBucketAcl: { method: 'PUT', on: 'bucket', sub: 'acl', handler: acl.putBucketAcl },
   PutBucketPolicy: { method: 'PUT', on: 'bucket', sub: 'policy', handler: policy.putBucketPolicy },
+  PutBucketLifecycleConfiguration: { method: 'PUT', on: 'bucket', sub: 'lifecycle', handler: lifecycle.putBucketLifecycleConfiguration },
+  PutBucketTagging: { method: 'PUT', on: 'bucket', sub: 'tagging', handler: tagging.putBucketTagging, notInSpaces: true },
   CreateBucket: { method: 'PUT', on: 'bucket', handler: buckets.createBucket },
   DeleteBucketEncryption: { method: 'DELETE', on: 'bucket', when: has('encryption'), handler: buckets.deleteBucketEncryption, notInSpaces: true },
   DeleteBucketCors: { method: 'DELETE', on: 'bucket', when: has('cors'), handler: buckets.deleteBucketCors },
   DeleteBucketWebsite: { method: 'DELETE', on: 'bucket', sub: 'website', handler: website.deleteBucketWebsite },
   DeleteBucketPolicy: { method: 'DELETE', on: 'bucket', sub: 'policy', handler: policy.deleteBucketPolicy },
+  DeleteBucketLifecycle: { method: 'DELETE', on: 'bucket', sub: 'lifecycle', handler: lifecycle.deleteBucketLifecycle },
+  DeleteBucketTagging: { method: 'DELETE', on: 'bucket', sub: 'tagging', handler: tagging.deleteBucketTagging, notInSpaces: true },
   DeleteBucket: { method: 'DELETE', on: 'bucket', handler: buckets.deleteBucket },
   DeleteObjects: { method: 'POST', on: 'bucket', when: has('delete'), handler: objects.deleteObjects },
   PostObject: { method: 'POST', on: 'bucket', handler: post.postObject },
@@ -67,6 +75,9 @@ const ROUTES = {
   GetObjectAttributes: { method: 'GET', on: 'object', when: has('attributes'), handler: objects.getObjectAttributes, notInSpaces: true },
   GetObjectAcl: { method: 'GET', on: 'object', sub: 'acl', handler: acl.getObjectAcl },
   PutObjectAcl: { method: 'PUT', on: 'object', sub: 'acl', handler: acl.putObjectAcl },
+  GetObjectTagging: { method: 'GET', on: 'object', sub: 'tagging', handler: tagging.getObjectTagging },
+  PutObjectTagging: { method: 'PUT', on: 'object', sub: 'tagging', handler: tagging.putObjectTagging },
+  DeleteObjectTagging: { method: 'DELETE', on: 'object', sub: 'tagging', handler: tagging.deleteObjectTagging },
   GetObject: { method: 'GET', on: 'object', handler: objects.getObject },
   HeadObject: { method: 'HEAD', on: 'object', handler: objects.headObject },
   UploadPartCopy: { method: 'PUT', on: 'object', when: (q, copy) => copy && (q.has('uploadId') || q.has('partNumber')), handler: multipart.uploadPartCopy },
@@ -85,12 +96,12 @@ const ENTRIES = Object.entries(ROUTES) as Array<[Operation, Route]>
 const CLAIMED: ReadonlySet<string> = new Set(ENTRIES.flatMap(([, r]) => r.sub ?? []))
 
 // Subresources S3 has and spacebox does not implement: answered NotImplemented, never with a
-// wrong success (a GET ?tagging must not list the bucket).
+// wrong success (a GET ?logging must not list the bucket).
 const UNIMPLEMENTED = new Set([
-  'accelerate', 'analytics', 'intelligent-tiering', 'inventory', 'legal-hold', 'lifecycle', 'logging',
+  'accelerate', 'analytics', 'intelligent-tiering', 'inventory', 'legal-hold', 'logging',
   'metadataConfiguration', 'metadataTable', 'metrics', 'notification', 'object-lock', 'ownershipControls',
   'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'session',
-  'tagging', 'torrent', 'renameObject'
+  'torrent', 'renameObject'
 ])
 
 /**

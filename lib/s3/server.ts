@@ -6,6 +6,7 @@ import type { Settings } from './call.js'
 import { newRequestId, serveS3, type Exchange } from './dispatch.js'
 import { handleKeysApi, isKeysApiPath } from './keys-api.js'
 import { FAULTS_PATH, handleFaultsApi } from './faults-api.js'
+import { handleUploadsApi, UPLOADS_PATH } from './uploads-api.js'
 import type { Faults } from './faults.js'
 import { listenerBucketOf, serveWebsite, websiteBucketOf } from './website.js'
 
@@ -113,6 +114,10 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
     }
     if (isAdmin !== undefined && isKeysApiPath(path)) {
       handleKeysApi(box, req, res, requestId, { isAdmin, baseUrl: r => `http://${r.headers.host ?? 'localhost'}` }).catch(fail)
+      return
+    }
+    if (path === UPLOADS_PATH && isAdmin !== undefined) {
+      handleUploadsApi(box, req, res, requestId, isAdmin, onError).catch(fail)
       return
     }
     if (path === FAULTS_PATH && options.faults !== undefined) {

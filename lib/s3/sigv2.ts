@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { S3Error } from './errors.js'
-import { checkSkew, oneAuthMechanism, parseAmzDate, queryParams, signatureMismatch, signaturesEqual, type SignedRequest } from './sigv4.js'
+import { checkSkew, oneAuthMechanism, parseAmzDate, queryParams, signatureMismatch, signaturesEqual, type SignedRequest, utf8View } from './sigv4.js'
 import { header, queryPairs } from './request.js'
 
 /** A verified SigV2 request. */
@@ -30,36 +30,43 @@ export function canonicalizedResource (resource: string, rawQuery: string): stri
 }
 
 /** x-amz-* headers lowercased and sorted, duplicates joined with ',', each line ending in '\n'. */
-export function canonicalizedAmzHeaders (rawHeaders: string[]): string {
+export function canonicalizedAmzHeaders (rawHeaders: string[], utf8 = false): string {
   const values = new Map<string, string[]>()
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase()
     if (!name.startsWith('x-amz-')) continue
     const list = values.get(name) ?? []
-    list.push(rawHeaders[i + 1]!.trim())
+    list.push((utf8 ? utf8View(rawHeaders[i + 1]!) : rawHeaders[i + 1]!).trim())
     values.set(name, list)
   }
   return [...values.keys()].sort().map(name => `${name}:${values.get(name)!.join(',')}\n`).join('')
 }
 
 /** The SigV2 StringToSign; `date` is the Date header, '' when x-amz-date is sent, or the presigned Expires. */
-export function stringToSignV2 (req: SignedRequest, resource: string, date: string): string {
+export function stringToSignV2 (req: SignedRequest, resource: string, date: string, utf8 = false): string {
   const md5 = header(req.headers, 'content-md5') ?? ''
   const type = header(req.headers, 'content-type') ?? ''
-  return `${req.method}\n${md5}\n${type}\n${date}\n${canonicalizedAmzHeaders(req.rawHeaders)}${canonicalizedResource(resource, req.rawQuery)}`
+  return `${req.method}\n${md5}\n${type}\n${date}\n${canonicalizedAmzHeaders(req.rawHeaders, utf8)}${canonicalizedResource(resource, req.rawQuery)}`
 }
 
 export function signV2 (secret: string, stringToSign: string): string {
   return createHmac('sha1', secret).update(stringToSign).digest('base64')
 }
 
-function check (accessKeyId: string, toSign: string, provided: string, secret: string): void {
-  if (!signaturesEqual(signV2(secret, toSign), provided)) {
-    throw signatureMismatch({ AWSAccessKeyId: accessKeyId, StringToSign: toSign, SignatureProvided: provided })
+/**
+ * Passes when the signature is over one of the resource's forms, with x-amz-* values read as
+ * latin-1 or, where they differ, as UTF-8 (sigv4.ts utf8View); a mismatch names the first.
+ */
+function check (req: SignedRequest, resources: readonly string[], date: string, accessKeyId: string, provided: string, secret: string): void {
+  for (const resource of resources) {
+    for (const utf8 of [false, true]) {
+      if (signaturesEqual(signV2(secret, stringToSignV2(req, resource, date, utf8)), provided)) return
+    }
   }
+  throw signatureMismatch({ AWSAccessKeyId: accessKeyId, StringToSign: stringToSignV2(req, resources[0] as string, date), SignatureProvided: provided })
 }
 
-function verifyHeader (req: SignedRequest, authorization: string, resource: string, secretOf: (id: string) => string): V2Auth {
+function verifyHeader (req: SignedRequest, authorization: string, resources: readonly string[], secretOf: (id: string) => string): V2Auth {
   const colon = authorization.lastIndexOf(':')
   const accessKeyId = authorization.slice(4, colon).trim()
   const signature = authorization.slice(colon + 1).trim()
@@ -72,11 +79,11 @@ function verifyHeader (req: SignedRequest, authorization: string, resource: stri
   if (Number.isNaN(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header')
   checkSkew(time, raw!, req.now)
   // With x-amz-date the Date line is empty: the timestamp is signed among the x-amz-* headers.
-  check(accessKeyId, stringToSignV2(req, resource, amzDate === undefined ? raw! : ''), signature, secretOf(accessKeyId))
+  check(req, resources, amzDate === undefined ? raw! : '', accessKeyId, signature, secretOf(accessKeyId))
   return { accessKeyId, presigned: false }
 }
 
-function verifyPresigned (req: SignedRequest, resource: string, secretOf: (id: string) => string): V2Auth {
+function verifyPresigned (req: SignedRequest, resources: readonly string[], secretOf: (id: string) => string): V2Auth {
   const params = queryParams(req)
   const accessKeyId = params.get('AWSAccessKeyId') ?? ''
   const expires = params.get('Expires')
@@ -92,19 +99,21 @@ function verifyPresigned (req: SignedRequest, resource: string, secretOf: (id: s
       ServerTime: new Date(req.now).toISOString()
     })
   }
-  check(accessKeyId, stringToSignV2(req, resource, expires), signature, secretOf(accessKeyId))
+  check(req, resources, expires, accessKeyId, signature, secretOf(accessKeyId))
   return { accessKeyId, presigned: true }
 }
 
 /**
  * Verifies a SigV2 request against `resource`: '/bucket/key' as the client saw it (raw-encoded),
- * '/bucket/' for bucket operations in virtual-hosted style. Errors from `secretOf` propagate unchanged.
+ * '/bucket/' for a bucket's own operations. Given several forms, a signature over any one passes
+ * (the first is S3's). Errors from `secretOf` propagate unchanged.
  */
-export function verifyV2 (req: SignedRequest, resource: string, secretOf: (id: string) => string): V2Auth {
+export function verifyV2 (req: SignedRequest, resource: string | readonly string[], secretOf: (id: string) => string): V2Auth {
+  const resources = typeof resource === 'string' ? [resource] : resource
   const authorization = header(req.headers, 'authorization')
   const presigned = queryParams(req).has('AWSAccessKeyId')
   if (authorization !== undefined && presigned) throw oneAuthMechanism()
-  if (presigned) return verifyPresigned(req, resource, secretOf)
+  if (presigned) return verifyPresigned(req, resources, secretOf)
   if (authorization?.startsWith('AWS ') !== true) throw new S3Error('AccessDenied', 'Access Denied')
-  return verifyHeader(req, authorization, resource, secretOf)
+  return verifyHeader(req, authorization, resources, secretOf)
 }

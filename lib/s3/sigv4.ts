@@ -133,13 +133,27 @@ export function canonicalQuery (rawQuery: string, omit?: string): string {
  * every occurrence trimmed, whitespace runs collapsed, joined with ','. An absent header yields ''
  * and the signature simply fails to match.
  */
-export function canonicalHeaders (rawHeaders: string[], signed: string[]): string {
+export function canonicalHeaders (rawHeaders: string[], signed: string[], utf8 = false): string {
   const values = new Map<string, string[]>(signed.map(name => [name.toLowerCase(), []]))
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const value = utf8 ? utf8View(rawHeaders[i + 1]!) : rawHeaders[i + 1]!
     // Spaces and tabs only: clients leave other (Unicode) whitespace alone.
-    values.get(rawHeaders[i]!.toLowerCase())?.push(rawHeaders[i + 1]!.split(/[ \t]+/).filter(word => word !== '').join(' '))
+    values.get(rawHeaders[i]!.toLowerCase())?.push(value.split(/[ \t]+/).filter(word => word !== '').join(' '))
   }
   return signed.map(name => `${name}:${values.get(name.toLowerCase())!.join(',')}\n`).join('')
+}
+
+/**
+ * A header value's bytes read as UTF-8, where they are valid UTF-8. node:http hands each byte over
+ * as one latin-1 character, and the canonical request is hashed as UTF-8: a client that sent a
+ * string's latin-1 bytes (node:http, the AWS SDK for JS) signed the latin-1 reading, one that sent
+ * UTF-8 bytes (botocore's non-ASCII metadata) signed this one. Both come from the bytes received.
+ */
+export function utf8View (value: string): string {
+  if (!/[^\x00-\x7f]/.test(value)) return value
+  const bytes = Buffer.from(value, 'latin1')
+  const text = bytes.toString('utf8')
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : value
 }
 
 export function canonicalRequest (
@@ -309,13 +323,16 @@ interface Signing {
 /** Recomputes the signature over each canonical URI candidate; SignatureDoesNotMatch (AWS extras) if none matches. */
 function check (req: SignedRequest, s: Signing, secret: string): Buffer {
   const key = signingKey(secret, s.credential.date, s.credential.region, 's3')
-  const headers = canonicalHeaders(req.rawHeaders, s.signedHeaders)
+  const latin1 = canonicalHeaders(req.rawHeaders, s.signedHeaders)
+  const utf8 = canonicalHeaders(req.rawHeaders, s.signedHeaders, true)
   let first: { request: string, toSign: string } | undefined
-  for (const uri of canonicalUri(req.rawPath)) {
-    const request = canonicalRequest(req.method, uri, s.query, headers, s.signedHeaders, s.payloadHash)
-    const toSign = stringToSign(s.amzDate, s.credential.scope, request)
-    if (signaturesEqual(hmacHex(key, toSign), s.signature)) return key
-    first ??= { request, toSign }
+  for (const headers of utf8 === latin1 ? [latin1] : [latin1, utf8]) {
+    for (const uri of canonicalUri(req.rawPath)) {
+      const request = canonicalRequest(req.method, uri, s.query, headers, s.signedHeaders, s.payloadHash)
+      const toSign = stringToSign(s.amzDate, s.credential.scope, request)
+      if (signaturesEqual(hmacHex(key, toSign), s.signature)) return key
+      first ??= { request, toSign }
+    }
   }
   throw signatureMismatch({
     AWSAccessKeyId: s.credential.accessKeyId,

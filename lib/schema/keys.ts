@@ -9,6 +9,8 @@
  * | `meta`    | `format`                                     | FormatRecord (JSON)                |
  * |           | `identity`                                   | IdentityRecord (JSON)              |
  * |           | `keyring`                                    | KeyringRecord (JSON)               |
+ * |           | `space`                                      | SpaceRecord (JSON), from a clean   |
+ * |           |                                              | close until the next open          |
  * | `buckets` | bucket name                                  | BucketRecord (JSON)                |
  * | `objects` | bucketId (24 bytes) + object key (UTF-8)     | ObjectHead (binary, records.ts) of |
  * |           |                                              | the key's current version          |
@@ -26,6 +28,10 @@
  * | `bkeys`   | bucketId (24) + bucket key id (24)           | BucketKeyRecord (JSON)             |
  * | `public`  | bucketId (24) + object key + 0x00 + version  | the version's canned ACL, for each |
  * |           | id (`null` or 32 characters)                 | version whose ACL is not private   |
+ * | `expiry`  | bucketId (24) + kind (`c` current version,   | nothing: the lifecycle index, one  |
+ * |           | `m` current delete marker, `n` noncurrent) + | entry per version, in buckets with |
+ * |           | day (u32 BE: written, or made noncurrent) +  | lifecycle rules (versions.ts)      |
+ * |           | object key (+ 0x00 + version id for `n`)     |                                    |
  *
  * Object keys are arbitrary UTF-8, so no in-band separator could be trusted after them: ids are
  * fixed width instead, and `objects` uses binary keys so that byte order (S3's listing order) is
@@ -36,6 +42,10 @@
  * Versions: `objects` holds every key's current version (a delete marker included), so reading the
  * latest is one get and listings never see noncurrent data; a key has a record there exactly while
  * it has any version. Noncurrent versions sort after the current one in `versions`, newest first.
+ *
+ * `expiry` indexes every version of a bucket with lifecycle rules by the day its lifecycle age
+ * counts from, so that a pass reads the entries old enough to be due (within a rule's prefix), not
+ * the bucket; it changes in the batch that changes the version, like `public`.
  *
  * `public` indexes what an ACL makes public, so that asking costs what the answer holds, however
  * many private objects a bucket has; it changes in the batch that changes the version.
@@ -63,6 +73,7 @@ export interface Sublevels {
   usage: Sublevel<string, unknown>
   bkeys: Sublevel<string, unknown>
   public: Sublevel<Buffer, string>
+  expiry: Sublevel<Buffer, string>
 }
 
 export function openSublevels (db: AnyLevel): Sublevels {
@@ -79,13 +90,16 @@ export function openSublevels (db: AnyLevel): Sublevels {
     akeys: db.sublevel<string, unknown>('akeys', { valueEncoding: 'json' }),
     usage: db.sublevel<string, unknown>('usage', { valueEncoding: 'json' }),
     bkeys: db.sublevel<string, unknown>('bkeys', { valueEncoding: 'json' }),
-    public: db.sublevel<Buffer, string>('public', { keyEncoding: 'buffer', valueEncoding: 'utf8' })
+    public: db.sublevel<Buffer, string>('public', { keyEncoding: 'buffer', valueEncoding: 'utf8' }),
+    expiry: db.sublevel<Buffer, string>('expiry', { keyEncoding: 'buffer', valueEncoding: 'utf8' })
   }
 }
 
 export const FORMAT_KEY = 'format'
 export const IDENTITY_KEY = 'identity'
 export const KEYRING_KEY = 'keyring'
+/** `meta` key of the live bytes saved at a clean close (storage/space.ts). */
+export const SPACE_KEY = 'space'
 
 /** `objects` key of one object. */
 export function objectKey (bucketId: string, key: string): Buffer {
@@ -188,4 +202,53 @@ export function partKey (uploadId: string, partNumber: number): string {
 /** Bounds of every part of an upload after part `after`. */
 export function partRange (uploadId: string, after = 0): { gt: string, lt: string } {
   return { gt: partKey(uploadId, after), lt: uploadId + ':' } // ':' sorts after every digit
+}
+
+/** A day in ms: `expiry` entries are dated in whole days since the epoch, UTC. */
+export const DAY_MS = 86_400_000
+
+/** What an `expiry` entry indexes: a current version, a current delete marker, or a noncurrent version. */
+export type ExpiryKind = 'c' | 'm' | 'n'
+
+const EXPIRY_DAY_AT = ID_LENGTH + 1
+const EXPIRY_KEY_AT = EXPIRY_DAY_AT + 4
+
+/** `expiry` key of a version of `key` dated `day` (days since the epoch); `versionId` for kind `n` only. */
+export function expiryKey (bucketId: string, kind: ExpiryKind, day: number, key: string, versionId?: string): Buffer {
+  const tail = versionId === undefined ? 0 : 1 + versionId.length
+  const out = Buffer.allocUnsafe(EXPIRY_KEY_AT + Buffer.byteLength(key) + tail)
+  out.write(bucketId, 0, 'latin1')
+  out.write(kind, ID_LENGTH, 'latin1')
+  // Days before the epoch or past 2^32 (a clock set far out) share the ends of the range.
+  out.writeUInt32BE(Math.min(Math.max(day, 0), 0xffffffff), EXPIRY_DAY_AT)
+  const end = EXPIRY_KEY_AT + out.write(key, EXPIRY_KEY_AT, 'utf8')
+  if (versionId !== undefined) {
+    out[end] = 0
+    out.write(versionId, end + 1, 'latin1')
+  }
+  return out
+}
+
+/** The first `expiry` key of a bucket's entries of `kind` dated `day` whose object key is at least `prefix`. */
+export function expiryDayStart (bucketId: string, kind: ExpiryKind, day: number, prefix = ''): Buffer {
+  return expiryKey(bucketId, kind, day, prefix)
+}
+
+/** Bounds of every `expiry` entry of a bucket. */
+export function expiryBucketRange (bucketId: string): { gte: Buffer, lt: Buffer } {
+  const gte = Buffer.from(bucketId, 'latin1')
+  return { gte, lt: upperBound(gte) }
+}
+
+/** The first `expiry` key after every entry of a bucket's of `kind`. */
+export function expiryKindEnd (bucketId: string, kind: ExpiryKind): Buffer {
+  return upperBound(Buffer.from(bucketId + kind, 'latin1'))
+}
+
+/** The day, object key (as bytes, for prefix tests) and version id held in an `expiry` key. */
+export function expiryKeyParts (stored: Buffer, kind: ExpiryKind): { day: number, keyBytes: Buffer, versionId: string | undefined } {
+  const day = stored.readUInt32BE(EXPIRY_DAY_AT)
+  if (kind !== 'n') return { day, keyBytes: stored.subarray(EXPIRY_KEY_AT), versionId: undefined }
+  const at = stored.lastIndexOf(0)
+  return { day, keyBytes: stored.subarray(EXPIRY_KEY_AT, at), versionId: stored.toString('latin1', at + 1) }
 }

@@ -6,6 +6,8 @@ import type { ChecksumAlgorithm, Checksums } from '../internal/checksums.js'
 import type { Grant } from '../access/policy.js'
 import type { StoredAcl } from '../access/acl.js'
 import type { CorsRule, WebsiteConfiguration } from '../types.js'
+import type { LifecycleRule } from '../lifecycle/types.js'
+import type { StorageClass } from '../objects/storage-class.js'
 
 export interface FormatRecord {
   v: number
@@ -16,6 +18,12 @@ export interface FormatRecord {
 export interface IdentityRecord {
   v: 1
   ownerId: string
+}
+
+/** The store's live bytes, saved by a clean close and removed by the next open (a crash leaves none: they are counted again). */
+export interface SpaceRecord {
+  v: 1
+  liveBytes: number
 }
 
 /** The keyring data key, wrapped by the key provider (base64). */
@@ -45,6 +53,12 @@ export interface BucketRecord {
   acl?: StoredAcl
   /** Bucket policy, the JSON text as given, checked before it was stored. */
   policy?: string
+  /** Lifecycle rules (PutBucketLifecycleConfiguration), checked before they are stored: ids given, dates ISO. */
+  lifecycle?: LifecycleRule[]
+  /** The lifecycle index holds every version of the bucket (its build is complete); absent while it is built. */
+  lifecycleIndexed?: true
+  /** Bucket tags (PutBucketTagging), checked before they are stored; absent when none. */
+  tags?: Array<[string, string]>
 }
 
 export interface BucketEncryption {
@@ -115,6 +129,12 @@ export interface ObjectHead {
   marker?: true
   /** Canned ACL of this version; absent is private. */
   acl?: StoredAcl
+  /** The version's tags in the order given; absent when none. */
+  tags?: Array<[string, string]>
+  /** Its storage class, a label only; absent is STANDARD. */
+  storageClass?: StorageClass
+  /** When a later version made this one noncurrent (its lifecycle age counts from then); absent while current. */
+  noncurrentSince?: number
 }
 
 const MARKER_BIT = 0x80000000
@@ -166,6 +186,10 @@ export interface UploadRecord {
   enc?: ObjectEncryption
   /** The completed object's canned ACL. */
   acl?: StoredAcl
+  /** The completed object's tags. */
+  tags?: Array<[string, string]>
+  /** The completed object's storage class; absent is STANDARD. */
+  storageClass?: StorageClass
 }
 
 /** One uploaded part; its chunks become the object's when the upload completes. */

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
-import { Spacebox } from '../index.js'
+import { Spacebox, type LifecycleResult } from '../index.js'
 import { createS3Server, Faults, type ExchangeRecord } from '../s3/index.js'
+import { kmsKeyArn } from '../crypto/kms-arn.js'
+import { ManualClock } from './clock.js'
 
 export type { ExchangeRecord, FaultRule, ActiveFault } from '../s3/index.js'
-export { Faults }
+export { Faults, ManualClock }
+export { durationOf } from './clock.js'
 
 export interface TestServerOptions {
   /** Buckets that exist from the start (and again after reset()). */
@@ -24,6 +27,29 @@ export interface TestServerOptions {
   journalSize?: number
   /** Port on 127.0.0.1. Default 0: any free port. */
   port?: number
+  /**
+   * Named KMS master keys that SSE-KMS requests may name, as `testkey-1`, `alias/testkey-1` or
+   * its ARN (`kmsKeyArn('testkey-1')`); random, and kept in the key file with `persist`.
+   */
+  kmsKeys?: string[]
+  /**
+   * The store's clock: `'manual'` stands still (from the real time at start, or from the Date
+   * given) until `server.clock.advance()` or `set()` moves it, and each move applies the lifecycle
+   * rules. Signatures are still checked against the real time. Default: the real clock.
+   */
+  clock?: 'manual' | Date
+  /** Lifecycle passes in the background, every this many ms. Default 0: only when the clock moves or on `applyLifecycle()`. */
+  lifecycleInterval?: number
+}
+
+/** The manual clock of a test server: each move applies the lifecycle rules, and resolves to what they expired. */
+export interface TestClock {
+  /** The store's time, ms since the epoch. */
+  now: () => number
+  /** Move forward by ms or a duration (`'30d'`, `'12h'`, `'1d12h'`, `'90m'`, `'500ms'`), then apply lifecycle rules. */
+  advance: (by: number | string) => Promise<LifecycleResult>
+  /** Jump to a date (a Date, ms, or ISO string), forward or back, then apply lifecycle rules. */
+  set: (to: Date | number | string) => Promise<LifecycleResult>
 }
 
 export interface TestServer {
@@ -42,9 +68,13 @@ export interface TestServer {
   box: Spacebox
   /** Fault rules: `faults.add({ operation: 'PutObject', error: 'SlowDown', times: 2 })`, `faults.clear()`. */
   faults: Faults
+  /** The ARN S3 answers (`SSEKMSKeyId`) for KMS key `name` of a bucket in the server's region. */
+  kmsKeyArn: (name: string) => string
   /** What the server received, oldest first (optionally only what matches). */
   requests: (filter?: Partial<Pick<ExchangeRecord, 'operation' | 'bucket' | 'key' | 'status' | 'accessKeyId'>>) => ExchangeRecord[]
-  /** Back to the starting state: the given buckets and seed, no other object, upload or key; faults and journal cleared. */
+  /** Apply the lifecycle rules now, by the store's clock: what they expired (`box.applyLifecycle()`). */
+  applyLifecycle: () => Promise<LifecycleResult>
+  /** Back to the starting state: the given buckets and seed, no other object, upload or key; faults and journal cleared; a manual clock back at its start. */
   reset: () => Promise<void>
   close: () => Promise<void>
   [Symbol.asyncDispose]: () => Promise<void>
@@ -52,13 +82,20 @@ export interface TestServer {
 
 /**
  * A local S3 for a test suite: in memory, on 127.0.0.1, with one full-access key made for it.
- * `await using s3 = await startTestServer()` closes it when the scope ends.
+ * `await using s3 = await startTestServer()` closes it when the scope ends. With `clock: 'manual'`
+ * it has `clock`, which moves the store's time and applies lifecycle rules as it does.
  */
-export async function startTestServer (options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer (options: TestServerOptions & { clock: 'manual' | Date }): Promise<TestServer & { clock: TestClock }>
+export async function startTestServer (options?: TestServerOptions): Promise<TestServer>
+export async function startTestServer (options: TestServerOptions = {}): Promise<TestServer & { clock?: TestClock }> {
   const profile = options.profile ?? 'aws'
   const region = options.region ?? (profile === 'spaces' ? 'nyc3' : 'us-east-1')
   const persist = options.persist ?? false
-  const box = await Spacebox.open(persist === false ? { memory: true, region } : { location: persist, region })
+  const manual = options.clock === undefined ? undefined : new ManualClock(options.clock === 'manual' ? Date.now() : options.clock)
+  const start = manual?.now()
+  const timing = { lifecycleInterval: options.lifecycleInterval ?? 0, ...(manual === undefined ? {} : { clock: manual.now }) }
+  const kms = options.kmsKeys === undefined ? {} : { kmsKeys: options.kmsKeys }
+  const box = await Spacebox.open(persist === false ? { memory: true, region, ...timing, ...kms } : { location: persist, region, ...timing, ...kms })
   const journal: ExchangeRecord[] = []
   const journalSize = options.journalSize ?? 1000
   const faults = new Faults(options.faultSeed)
@@ -109,8 +146,26 @@ export async function startTestServer (options: TestServerOptions = {}): Promise
     minio: () => ({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: credentials.accessKeyId, secretKey: credentials.secretAccessKey, region, pathStyle: true }),
     box,
     faults,
+    kmsKeyArn: name => kmsKeyArn(region, name),
     requests: (filter = {}) => journal.filter(r => Object.entries(filter).every(([name, value]) => r[name as keyof ExchangeRecord] === value)),
+    applyLifecycle: async () => await box.applyLifecycle(),
+    ...(manual === undefined
+      ? {}
+      : {
+          clock: {
+            now: manual.now,
+            advance: async (by: number | string) => {
+              manual.advance(by)
+              return await box.applyLifecycle()
+            },
+            set: async (to: Date | number | string) => {
+              manual.set(to)
+              return await box.applyLifecycle()
+            }
+          }
+        }),
     reset: async () => {
+      if (manual !== undefined) manual.set(start as number)
       faults.clear()
       await empty(box, credentials.accessKeyId)
       await arrange()

@@ -4,7 +4,7 @@ import { crc32 } from 'node:zlib'
 import { GetObjectCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { serve, type Served } from './helpers.js'
-import { hostOf, md5Base64, presignV4, send, sha256, signedChunks, signV2, signV4, unsignedChunks, uriEncode } from './wire.js'
+import { hostOf, md5Base64, presignV4, send, sendSigned, sha256, signedChunks, signV2, signV4, unsignedChunks, uriEncode } from './wire.js'
 
 const MIN = 60_000
 
@@ -425,6 +425,22 @@ t.test('SigV2', async t => {
     t.match(res.text, /LocationConstraint/)
   })
 
+  t.test('a bucket request signs its resource as /bucket/ (botocore, s3cmd), whether the path ends in a slash or not', async t => {
+    const date = new Date().toUTCString()
+    const request = async (path: string, signed: string, method = 'GET'): Promise<number> =>
+      (await send(s.server.url, method, path, { date, authorization: `AWS ${accessKeyId}:${signV2(secretAccessKey, method, '', '', date, '', signed)}` })).status
+    t.equal(await request('/bkt?list-type=2', '/bkt/'), 200, 'ListObjectsV2: list-type is not a signed sub-resource')
+    t.equal(await request('/bkt', '/bkt/'), 200, 'ListObjects')
+    t.equal(await request('/bkt?location', '/bkt/?location'), 200, 'GetBucketLocation')
+    t.equal(await request('/bkt?uploads', '/bkt/?uploads'), 200, 'ListMultipartUploads')
+    t.equal(await request('/bkt', '/bkt/', 'HEAD'), 200, 'HeadBucket')
+    t.equal(await request('/bkt', '/bkt'), 200, 'the path as sent passes too')
+    t.equal(await request('/bkt/', '/bkt/'), 200)
+    t.equal(await request('/bkt?location', '/bkt/'), 403, 'a signed sub-resource left out')
+    t.equal(await request('/bkt', '/other/'), 403, 'another bucket')
+    t.equal(await request('/bkt/hello.txt', '/bkt/hello.txt/'), 403, 'an object\'s resource is exactly its path')
+  })
+
   t.test('a presigned GET works until it expires', async t => {
     const expires = String(Math.floor(Date.now() / 1000) + 60)
     const sig = signV2(secretAccessKey, 'GET', '', '', expires, '', '/bkt/hello.txt')
@@ -471,4 +487,28 @@ t.test('an Authorization scheme S3 does not know is a 400 with an error body, ne
     t.ok(res.code !== '', `${authorization}: ${res.code}`)
     t.equal(res.headers['content-type'], 'application/xml')
   }
+})
+
+t.test('header values sent as raw UTF-8 bytes are signed as UTF-8, SigV4 and SigV2 alike', async t => {
+  const s = await withBucket(t)
+  const host = hostOf(s.server.url)
+  const value = 'café ✓ 日本'
+  // What goes on the wire: the UTF-8 bytes, which node:http hands to the server one latin-1 character
+  // each. (Bodies are Buffers: node:http sends headers with a string body in the body's encoding.)
+  const wire = Buffer.from(value, 'utf8').toString('latin1')
+  const x = Buffer.from('x')
+  const v4 = signV4(s.credentials, 'PUT', '/bkt/utf8-v4', host, { 'x-amz-meta-name': value }, 'x')
+  const put4 = await send(s.server.url, 'PUT', '/bkt/utf8-v4', { ...v4.headers, 'x-amz-meta-name': wire }, x)
+  t.equal(put4.status, 200, put4.text)
+  t.equal((await s.box.headObject('bkt', 'utf8-v4')).metadata.name, value)
+  const date = new Date().toUTCString()
+  const { accessKeyId, secretAccessKey } = s.credentials
+  const sig = signV2(secretAccessKey, 'PUT', '', '', date, `x-amz-meta-name:${value}\n`, '/bkt/utf8-v2')
+  const put2 = await send(s.server.url, 'PUT', '/bkt/utf8-v2', { date, 'x-amz-meta-name': wire, authorization: `AWS ${accessKeyId}:${sig}` }, x)
+  t.equal(put2.status, 200, put2.text)
+  t.equal((await s.box.headObject('bkt', 'utf8-v2')).metadata.name, value)
+  const get = await sendSigned(s.server.url, s.credentials, 'GET', '/bkt/utf8-v4')
+  t.equal(get.headers['x-amz-meta-name'], `=?UTF-8?B?${Buffer.from(value).toString('base64')}?=`, 'answered RFC 2047-encoded, as S3 does')
+  const forged = await send(s.server.url, 'PUT', '/bkt/utf8-v4', { ...v4.headers, 'x-amz-meta-name': Buffer.from('cafe ✓ 日本', 'utf8').toString('latin1') }, x)
+  t.equal(forged.code, 'SignatureDoesNotMatch', 'another value is another signature')
 })

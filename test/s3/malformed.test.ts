@@ -189,10 +189,10 @@ t.test('hostile requests', async t => {
   })
 
   t.test('subresources spacebox lacks are 501 NotImplemented, never a wrong success', async t => {
-    for (const [method, path] of [['GET', '/bkt?tagging'], ['GET', '/bkt/ten?tagging'], ['PUT', '/bkt/ten?tagging'], ['GET', '/bkt?lifecycle'], ['GET', '/bkt?publicAccessBlock']]) {
+    for (const [method, path] of [['GET', '/bkt?logging'], ['GET', '/bkt/ten?retention'], ['PUT', '/bkt/ten?legal-hold'], ['GET', '/bkt?replication'], ['GET', '/bkt?publicAccessBlock']]) {
       isError(t, await signed(s, method!, path!), 501, 'NotImplemented', `${method} ${path}`)
     }
-    t.equal((await s.box.headObject('bkt', 'ten')).size, 10, 'the PUT ?tagging did not overwrite the object')
+    t.equal((await s.box.headObject('bkt', 'ten')).size, 10, 'the PUT ?legal-hold did not overwrite the object')
   })
 
   t.test('HEAD errors carry the status and request id but no body', async t => {

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { execFile } from 'node:child_process'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import { serve } from './helpers.js'
 import { element, post, type Answer } from './post-forms.js'
+import { python } from './python.js'
 
 // S3's variable for the uploaded file's name, written literally in forms.
 // eslint-disable-next-line no-template-curly-in-string
@@ -10,7 +10,6 @@ const FILENAME = '${filename}'
 
 const s = await serve(t)
 await s.box.createBucket('sdk-forms')
-let interpreter: string | undefined
 // Known before any test starts (tap ends a file whose queue empties while it awaits).
 const noBoto3 = await python('import boto3', []) === undefined
   ? (process.env.CI === undefined ? 'python3 with boto3 is not installed here (apt-get install python3-boto3)' : false)
@@ -77,37 +76,6 @@ t.test('@aws-sdk/s3-presigned-post: virtual-hosted addressing, and a policy past
   t.equal(late.status, 403)
   t.equal(element(late.body, 'Message'), 'Invalid according to Policy: Policy expired.')
 })
-
-/**
- * The first Python that has boto3 (`interpreter`): the one on PATH (which may be a version
- * manager's, without it), else Debian's, where `apt-get install python3-boto3` puts it.
- */
-async function python (script: string, args: string[]): Promise<string | undefined> {
-  if (interpreter === undefined) {
-    for (const candidate of ['python3', '/usr/bin/python3']) {
-      if (await run(candidate, 'import boto3', []) !== undefined) {
-        interpreter = candidate
-        break
-      }
-    }
-    if (interpreter === undefined) return undefined
-  }
-  return await run(interpreter, script, args)
-}
-
-/** Run Python; undefined when the interpreter or boto3 is missing. */
-async function run (interpreter: string, script: string, args: string[]): Promise<string | undefined> {
-  return await new Promise(resolve => {
-    execFile(interpreter, ['-c', script, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err !== null) {
-        if (/No module named 'boto3'|ENOENT/.test(`${stderr} ${err.message}`)) resolve(undefined)
-        else resolve(`ERROR ${stderr || err.message}`)
-        return
-      }
-      resolve(stdout)
-    })
-  })
-}
 
 const BOTO3 = `
 import json, sys, boto3

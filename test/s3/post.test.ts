@@ -437,11 +437,16 @@ t.test('checksum, Content-MD5 and encryption fields act as their headers do', as
   t.same(await keysIn(box, name), ['sum'])
 })
 
-t.test('tagging in a form is not implemented yet, and says so', async t => {
+t.test('a form\'s tagging field (a Tagging document) tags the object; a bad one stores nothing', async t => {
   const name = await bucket()
   const tagging = '<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>'
-  refused(t, await submit(name, [['key', 'k'], ['tagging', tagging], ...signV4(credentials, [{ bucket: name }, { key: 'k' }, { tagging }]), file('x')]), 501, 'NotImplemented')
-  t.same(await keysIn(box, name), [])
+  const answer = await submit(name, [['key', 'k'], ['tagging', tagging], ...signV4(credentials, [{ bucket: name }, { key: 'k' }, { tagging }]), file('x')])
+  t.equal(answer.status, 204, answer.body)
+  t.same(await box.getObjectTagging(name, 'k'), { tags: { a: 'b' } })
+  const bad = '<Tagging><TagSet><Tag><Key>a&amp;b</Key><Value>v</Value></Tag></TagSet></Tagging>'
+  refused(t, await submit(name, [['key', 'bad'], ['tagging', bad], ...signV4(credentials, [{ bucket: name }, { key: 'bad' }, { tagging: bad }]), file('x')]), 400, 'InvalidTag')
+  refused(t, await submit(name, [['key', 'bad'], ['tagging', 'a=b'], ...signV4(credentials, [{ bucket: name }, { key: 'bad' }, { tagging: 'a=b' }]), file('x')]), 400, 'MalformedXML')
+  t.same(await keysIn(box, name), ['k'])
 })
 
 t.test('a POST to a bucket that is not a form: 412 when signed, DeleteObjects still works', async t => {

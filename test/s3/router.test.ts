@@ -30,6 +30,12 @@ const CASES: Array<[Operation, string, 'service' | 'bucket' | 'object', string, 
   ['DeleteBucketCors', 'DELETE', 'bucket', 'cors'],
   ['DeleteBucket', 'DELETE', 'bucket', ''],
   ['DeleteObjects', 'POST', 'bucket', 'delete'],
+  ['GetBucketTagging', 'GET', 'bucket', 'tagging'],
+  ['PutBucketTagging', 'PUT', 'bucket', 'tagging'],
+  ['DeleteBucketTagging', 'DELETE', 'bucket', 'tagging'],
+  ['GetObjectTagging', 'GET', 'object', 'tagging&versionId=3'],
+  ['PutObjectTagging', 'PUT', 'object', 'tagging', COPY],
+  ['DeleteObjectTagging', 'DELETE', 'object', 'tagging'],
   ['PostObject', 'POST', 'bucket', ''],
   ['ListParts', 'GET', 'object', 'uploadId=u'],
   ['GetObjectAttributes', 'GET', 'object', 'attributes'],
@@ -60,8 +66,8 @@ t.test('a versionId names a version of the object; it selects no operation of it
 })
 
 t.test('what is not served is NotImplemented or MethodNotAllowed, never another operation', async t => {
-  t.throws(() => route('GET', target('bucket', 'tagging'), {}), { code: 'NotImplemented' }, 'GET ?tagging does not list the bucket')
-  t.throws(() => route('GET', target('object', 'tagging&versionId=3'), {}), { code: 'NotImplemented' }, 'not a GetObject of that version')
+  t.throws(() => route('GET', target('bucket', 'logging'), {}), { code: 'NotImplemented' }, 'GET ?logging does not list the bucket')
+  t.throws(() => route('GET', target('object', 'legal-hold&versionId=3'), {}), { code: 'NotImplemented' }, 'not a GetObject of that version')
   t.equal(route('POST', target('bucket'), {}), 'PostObject', 'browser form uploads')
   t.throws(() => route('POST', target('object'), {}), { code: 'NotImplemented' })
   t.throws(() => route('PUT', target('service'), {}), { code: 'MethodNotAllowed' })
@@ -70,5 +76,5 @@ t.test('what is not served is NotImplemented or MethodNotAllowed, never another 
 
 t.test('the spaces profile is declared with the route', async t => {
   const notInSpaces = CASES.map(([op]) => op).filter(op => routeOf(op).notInSpaces === true)
-  t.same(notInSpaces.sort(), ['DeleteBucketEncryption', 'GetBucketEncryption', 'GetObjectAttributes', 'PutBucketEncryption'])
+  t.same(notInSpaces.sort(), ['DeleteBucketEncryption', 'DeleteBucketTagging', 'GetBucketEncryption', 'GetBucketTagging', 'GetObjectAttributes', 'PutBucketEncryption', 'PutBucketTagging'])
 })

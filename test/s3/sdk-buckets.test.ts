@@ -1,10 +1,10 @@
 import t from 'tap'
 import {
-  CreateBucketCommand, DeleteBucketCommand, DeleteBucketCorsCommand, DeleteBucketEncryptionCommand, DeleteObjectTaggingCommand, GetBucketCorsCommand, GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand,
-  GetBucketLocationCommand, GetBucketTaggingCommand, GetBucketVersioningCommand,
-  GetObjectCommand, GetObjectTaggingCommand, GetPublicAccessBlockCommand, HeadBucketCommand, HeadObjectCommand,
+  CreateBucketCommand, DeleteBucketCommand, DeleteBucketCorsCommand, DeleteBucketEncryptionCommand, DeleteBucketReplicationCommand, GetBucketCorsCommand, GetBucketEncryptionCommand, GetBucketReplicationCommand,
+  GetBucketLocationCommand, GetBucketLoggingCommand, GetBucketVersioningCommand,
+  GetObjectCommand, GetObjectLegalHoldCommand, GetPublicAccessBlockCommand, HeadBucketCommand, HeadObjectCommand,
   ListBucketsCommand, ListObjectsV2Command, PutBucketCorsCommand,
-  PutBucketEncryptionCommand, PutBucketTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, paginateListBuckets
+  PutBucketEncryptionCommand, PutBucketLoggingCommand, PutObjectCommand, PutObjectLegalHoldCommand, paginateListBuckets
 } from '@aws-sdk/client-s3'
 import { randomBytes } from 'node:crypto'
 import { LocalKeyProvider } from '../../lib/index.js'
@@ -36,8 +36,16 @@ t.test('CreateBucket and GetBucketLocation', async t => {
     t.equal((await c.send(new GetBucketLocationCommand({ Bucket: 'in-eu' }))).LocationConstraint, 'eu-west-1')
   })
 
-  t.test('creating a bucket the caller already has is 409 BucketAlreadyOwnedByYou', async t => {
-    await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'plain' })), 'BucketAlreadyOwnedByYou', 409)
+  t.test('creating a bucket the caller already has: 200 in us-east-1 (S3\'s legacy answer), untouched; 409 BucketAlreadyOwnedByYou elsewhere', async t => {
+    await c.send(new PutObjectCommand({ Bucket: 'plain', Key: 'kept', Body: 'x' }))
+    const again = await c.send(new CreateBucketCommand({ Bucket: 'plain', ACL: 'public-read' }))
+    t.equal(again.Location, '/plain')
+    t.same((await c.send(new ListObjectsV2Command({ Bucket: 'plain' }))).Contents?.map(o => o.Key), ['kept'], 'its objects are still there')
+    t.equal((await s.box.getBucketAcl('plain')).acl, 'private', 'and its ACL is unchanged')
+    await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'plain', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })), 'BucketAlreadyOwnedByYou', 409, 'asked for in another region')
+    await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'in-nyc3', CreateBucketConfiguration: { LocationConstraint: 'nyc3' as 'us-west-2' } })), 'BucketAlreadyOwnedByYou', 409, 'a bucket of another region')
+    await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'in-nyc3' })), 'BucketAlreadyOwnedByYou', 409, 'a bucket of another region, asked for in us-east-1')
+    await t.rejects(s.box.createBucket('plain'), { code: 'BucketAlreadyOwnedByYou' }, 'the engine says so in any region')
   })
 
   t.test('invalid names are 400 InvalidBucketName', async t => {
@@ -163,7 +171,7 @@ t.test('bucket default encryption through the SDK', async t => {
     t.equal(rule?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID, 'backup')
     const put = await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'kms', Body: Buffer.from('x') }))
     t.equal(put.ServerSideEncryption, 'aws:kms')
-    t.equal(put.SSEKMSKeyId, 'backup')
+    t.equal(put.SSEKMSKeyId, 'arn:aws:kms:us-east-1:000000000000:key/backup', 'answered as the key\'s ARN, as S3 does')
   })
 
   t.test('a KMS key id the provider does not have is 400 KMS.NotFoundException, as S3 answers', async t => {
@@ -231,13 +239,13 @@ t.test('unimplemented subresources are 501 NotImplemented, never a wrong success
   await c.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'k', Body: 'x' }))
   const Bucket = 'bkt'
   const commands = [
-    new GetBucketTaggingCommand({ Bucket }),
-    new PutBucketTaggingCommand({ Bucket, Tagging: { TagSet: [{ Key: 'a', Value: 'b' }] } }),
-    new GetBucketLifecycleConfigurationCommand({ Bucket }),
+    new GetBucketLoggingCommand({ Bucket }),
+    new PutBucketLoggingCommand({ Bucket, BucketLoggingStatus: {} }),
+    new GetBucketReplicationCommand({ Bucket }),
     new GetPublicAccessBlockCommand({ Bucket }),
-    new GetObjectTaggingCommand({ Bucket, Key: 'k' }),
-    new PutObjectTaggingCommand({ Bucket, Key: 'k', Tagging: { TagSet: [{ Key: 'a', Value: 'b' }] } }),
-    new DeleteObjectTaggingCommand({ Bucket, Key: 'k' })
+    new GetObjectLegalHoldCommand({ Bucket, Key: 'k' }),
+    new PutObjectLegalHoldCommand({ Bucket, Key: 'k', LegalHold: { Status: 'ON' } }),
+    new DeleteBucketReplicationCommand({ Bucket })
   ]
   for (const command of commands) {
     await rejects(t, c.send(command as Parameters<typeof c.send>[0]), 'NotImplemented', 501, command.constructor.name)

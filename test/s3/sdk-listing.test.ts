@@ -140,7 +140,10 @@ t.test('EncodingType url: names the XML cannot carry come back exact once decode
   t.test('ListObjects (v1) keys, prefixes and markers', async t => {
     const first = await c.send(new ListObjectsCommand({ Bucket: 'enc', EncodingType: 'url', Delimiter: '/', Prefix: 'dir one/', MaxKeys: 2 }))
     t.equal(first.EncodingType, 'url')
-    t.equal(formDecode(first.Prefix), 'dir one/')
+    t.equal(first.Prefix, 'dir one/', 'v1 alone echoes Prefix as given, as S3 does (botocore does not decode it)')
+    const newline = await c.send(new ListObjectsCommand({ Bucket: 'enc', EncodingType: 'url', Prefix: 'dir one/line\n' }))
+    t.equal(newline.Prefix, 'dir one/line\n', 'a newline comes back a newline, as an XML reference')
+    t.same(newline.Contents?.map(o => o.Key), ['dir+one/line%0Abreak'], 'keys are still encoded')
     t.equal(first.IsTruncated, true)
     const sorted = keys.filter(k => k.startsWith('dir one/')).sort(byBytes)
     t.same(first.Contents?.map(o => formDecode(o.Key)), sorted.slice(0, 2))

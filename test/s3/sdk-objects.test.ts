@@ -637,3 +637,18 @@ t.test('more PutObject and GetObject edges', async t => {
     t.same(bytes, data)
   })
 })
+
+t.test('Content-Encoding beside aws-chunked is stored as S3 stores it: the rest joined by ", "', async t => {
+  const s = await serve(t)
+  const c = s.client()
+  const seen = watch(s)
+  await c.send(new CreateBucketCommand({ Bucket: 'enc' }))
+  const body = pattern(4096, 7)
+  // A stream of known length: the SDK frames it aws-chunked with a CRC32 trailer.
+  await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'z', Body: Readable.from([body]), ContentLength: body.length, ContentEncoding: 'deflate,gzip' }))
+  t.match(seen.at(-1)?.headers['content-encoding'], /aws-chunked/, 'the SDK sent aws-chunked among the encodings')
+  t.equal((await c.send(new HeadObjectCommand({ Bucket: 'enc', Key: 'z' }))).ContentEncoding, 'deflate, gzip')
+  await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'plain', Body: body, ContentEncoding: 'deflate,gzip' }))
+  t.notMatch(seen.at(-1)?.headers['content-encoding'], /aws-chunked/)
+  t.equal((await c.send(new HeadObjectCommand({ Bucket: 'enc', Key: 'plain' }))).ContentEncoding, 'deflate,gzip', 'without aws-chunked, kept as sent')
+})

@@ -283,9 +283,9 @@ t.test('ListObjectVersions', async t => {
   t.test('encoding-type=url encodes keys, which this SDK leaves encoded', async t => {
     const page = await c.send(new ListObjectVersionsCommand({ Bucket: 'bkt', EncodingType: 'url', Prefix: 'c d', KeyMarker: 'b/2' }))
     t.equal(page.EncodingType, 'url')
-    t.equal(page.Prefix, 'c%20d')
+    t.equal(page.Prefix, 'c+d')
     t.equal(page.KeyMarker, 'b/2')
-    t.same(page.Versions?.map(v => v.Key), ['c%20d%2Be'])
+    t.same(page.Versions?.map(v => v.Key), ['c+d%2Be'])
   })
 
   t.test('a version id marker without a key marker, and a bad max-keys, are InvalidArgument', async t => {

@@ -1,4 +1,4 @@
-import type { BucketEncryptionConfig } from '../../index.js'
+import { isSpaceboxError, type BucketEncryptionConfig } from '../../index.js'
 import { payloadOf, readSmall } from '../body.js'
 import { send, sendXml, type Call } from '../call.js'
 import { corsConfigurationXml, parseCorsConfiguration } from '../cors.js'
@@ -55,7 +55,14 @@ export async function createBucket (call: Call): Promise<void> {
     if (constraint !== undefined && constraint !== '') region = constraint === 'EU' ? 'eu-west-1' : constraint
   }
   region ??= call.settings.region
-  await call.store.createBucket(call.bucket, { ...(region === undefined ? {} : { region }), ...acl })
+  try {
+    await call.store.createBucket(call.bucket, { ...(region === undefined ? {} : { region }), ...acl })
+  } catch (err) {
+    // S3's legacy us-east-1 answer: creating a bucket you already own there succeeds and leaves
+    // it as it is; every other region says BucketAlreadyOwnedByYou.
+    if (!isSpaceboxError(err, 'BucketAlreadyOwnedByYou') || (region ?? 'us-east-1') !== 'us-east-1' ||
+      (await call.store.headBucket(call.bucket)).region !== 'us-east-1') throw err
+  }
   send(call, 200, { location: `/${call.bucket}` })
 }
 

@@ -13,7 +13,8 @@ export function nameEncoder (call: Call): (s: string) => string {
   if (type.toLowerCase() !== 'url') {
     throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: type })
   }
-  return s => encodeURIComponent(s).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replaceAll('%2F', '/')
+  // As S3 writes them: '/' kept, a space as '+' (so a '+' is %2B); clients decode with unquote_plus.
+  return s => encodeURIComponent(s).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replaceAll('%2F', '/').replaceAll('%20', '+')
 }
 
 /** max-keys / max-uploads / max-parts: an integer ≥ 0, capped by the engine at 1000. */
@@ -97,7 +98,8 @@ export async function listObjects (call: Call): Promise<void> {
   const page = await call.store.listObjects(call.bucket, options)
   sendXml(call, 'ListBucketResult', {
     Name: call.bucket,
-    Prefix: encode(page.prefix),
+    // ListObjects (v1) is the exception: S3 answers its Prefix as given, and botocore does not decode it.
+    Prefix: page.prefix,
     Marker: encode(page.marker),
     ...(page.nextMarker === undefined ? {} : { NextMarker: encode(page.nextMarker) }),
     MaxKeys: String(page.maxKeys),

@@ -3,11 +3,12 @@ import { CHECKSUM_ALGORITHMS } from '../../index.js'
 import { payloadOf, readSmall } from '../body.js'
 import { send, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
-import { aclOption, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, objectHeadersOf } from '../headers.js'
+import { aclOption, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, objectHeadersOf, storageClassOption } from '../headers.js'
 import { header } from '../request.js'
 import { children, MAX_XML_BYTES, optionalText, ownerXml, parseXml, text } from '../xml.js'
 import { continueIfAsked, copiedVersion, copySourceOf, digestOptions, sourceConditions, writeConditions, writtenVersion } from './objects.js'
 import { maxOf, nameEncoder, prefixAndDelimiter } from './listing.js'
+import { taggingOption } from './tagging.js'
 
 function uploadIdOf (call: Call): string {
   return call.target.query.get('uploadId') ?? ''
@@ -34,7 +35,7 @@ function checksumElements (checksums: Checksums): Record<string, string> {
  */
 export async function createMultipartUpload (call: Call): Promise<void> {
   const { headers } = call.req
-  const options: CreateMultipartUploadOptions = { ...aclOption(headers, 'object'), ...objectHeadersOf(headers), ...encryptionOf(headers) }
+  const options: CreateMultipartUploadOptions = { ...aclOption(headers, 'object'), ...objectHeadersOf(headers), ...storageClassOption(headers, call.settings.profile), ...encryptionOf(headers), ...taggingOption(headers) }
   const algorithm = checksumAlgorithmOf(header(headers, 'x-amz-checksum-algorithm'))
   if (algorithm !== undefined) options.checksumAlgorithm = algorithm
   const type = header(headers, 'x-amz-checksum-type')?.toUpperCase()

@@ -6,12 +6,14 @@ import { send, sendStream, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
 import {
   aclOption, checksumAlgorithmOf, checksumHeaders, checksumsOf, customerKeyOf, encryptionHeaders, encryptionOf, httpDate,
-  objectHeaders, objectHeadersOf
+  objectHeaders, objectHeadersOf, storageClassOption
 } from '../headers.js'
 import { children, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
 import { readSmall } from '../body.js'
 import { verifyIntegrity } from '../integrity.js'
 import { header } from '../request.js'
+import { expirationHeader } from '../lifecycle-xml.js'
+import { copyTaggingOptions, tagCountHeader, taggingOption } from './tagging.js'
 
 /**
  * PutObject: stream the body into the store; the object appears only once every byte has arrived
@@ -25,9 +27,11 @@ export async function putObject (call: Call): Promise<void> {
   const options: PutObjectOptions = {
     ...acl,
     ...objectHeadersOf(headers),
+    ...storageClassOption(headers, call.settings.profile),
     ...encryptionOf(headers),
     ...writeConditions(call),
-    ...digestOptions(call)
+    ...digestOptions(call),
+    ...taggingOption(headers)
   }
   if (payload.length !== undefined) options.contentLength = payload.length
   if (payload.trailer !== undefined) {
@@ -40,7 +44,8 @@ export async function putObject (call: Call): Promise<void> {
     etag: result.etag,
     ...writtenVersion(result.versionId),
     ...checksumHeaders(result.checksums, 'FULL_OBJECT'),
-    ...encryptionHeaders(result)
+    ...encryptionHeaders(result),
+    ...(result.expiration === undefined ? {} : { 'x-amz-expiration': expirationHeader(result.expiration) })
   })
 }
 
@@ -136,7 +141,7 @@ export async function getObject (call: Call): Promise<void> {
   const withChecksums = range === undefined && header(call.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
   let headers: Record<string, string>
   try {
-    headers = objectHeaders(info, call.target.query, withChecksums)
+    headers = { ...objectHeaders(info, call.target.query, withChecksums), ...tagCountHeader(call, info) }
   } catch (err) {
     body.destroy()
     throw err
@@ -169,7 +174,7 @@ export async function headObject (call: Call): Promise<void> {
     throw err
   }
   const withChecksums = header(call.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
-  send(call, 200, { ...objectHeaders(info, call.target.query, withChecksums), 'content-length': String(info.size) })
+  send(call, 200, { ...objectHeaders(info, call.target.query, withChecksums), ...tagCountHeader(call, info), 'content-length': String(info.size) })
 }
 
 /** A 304 answers a failed If-None-Match / If-Modified-Since, with the object's validators. */
@@ -287,9 +292,11 @@ export async function copyObject (call: Call): Promise<void> {
     metadataDirective: directive,
     ...acl,
     ...(directive === 'REPLACE' ? objectHeadersOf(headers) : {}),
+    ...storageClassOption(headers, call.settings.profile),
     ...encryptionOf(headers),
     ...writeConditions(call),
-    ...sourceConditions(call)
+    ...sourceConditions(call),
+    ...copyTaggingOptions(headers)
   }
   const sourceKey = customerKeyOf(headers, 'x-amz-copy-source-')
   if (sourceKey !== undefined) options.sourceCustomerKey = sourceKey
