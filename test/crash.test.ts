@@ -15,18 +15,17 @@
 // process, a plain writer starts in ~0.1 s, and every cycle is a new process. Each writer is spawned
 // while the previous cycle is checked, and waits for its job on stdin.
 import t from 'tap'
-import ts from 'typescript'
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import { watch } from 'node:fs'
-import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
-import { dirname, join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Readable, Writable } from 'node:stream'
 import { Level } from 'level'
 import { Spacebox, type ObjectVersion } from '../lib/index.js'
 import { ID_LENGTH, openSublevels, SORT_KEY_LENGTH } from '../lib/schema/keys.js'
 import { chunkCount, decodeHead, type PartRecord, type Segment, type UploadRecord } from '../lib/schema/records.js'
+import { transpileChild } from './fixtures/transpiled.js'
 import { readAll, tempDir } from './helpers.js'
 import {
   BUCKETS, CHUNK_SIZE, KILL_KINDS, MIN_PART_SIZE, Rng, UNKNOWN_ID, VERSION_ID, VERSIONED, applyOp, contentBytes, contentMd5, currentOf, emptyModel,
@@ -34,7 +33,6 @@ import {
   type ObjectState, type Op, type OpResult, type Report, type SelfKill, type StoreModel, type UploadState, type VersionState, type WriterJob
 } from './fixtures/crash-model.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const LONG = process.env.SPACEBOX_LONG_TESTS === '1'
 const CYCLES = Number(process.env.SPACEBOX_CRASH_CYCLES ?? (LONG ? 500 : 60))
 const SEED = process.env.SPACEBOX_CRASH_SEED ?? (LONG ? randomBytes(6).toString('hex') : 'spacebox-crash-1')
@@ -44,33 +42,6 @@ const MAX_PROBLEMS = 25
 
 // ---------------------------------------------------------------------------------------------
 // The writer: transpiled once, run as plain JavaScript.
-
-async function listTs (dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) out.push(...await listTs(path))
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(path)
-  }
-  return out
-}
-
-/** Transpile lib/ and the crash fixtures into `out` (same layout); returns the writer's path. */
-async function buildWriter (out: string): Promise<string> {
-  const sources = [...await listTs(join(root, 'lib')), join(root, 'test/fixtures/crash-model.ts'), join(root, 'test/fixtures/crash-writer.ts')]
-  for (const file of sources) {
-    const { outputText } = ts.transpileModule(await readFile(file, 'utf8'), {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true, inlineSourceMap: true }
-    })
-    const dest = join(out, relative(root, file)).replace(/\.ts$/, '.js')
-    await mkdir(dirname(dest), { recursive: true })
-    await writeFile(dest, outputText)
-  }
-  await writeFile(join(out, 'package.json'), '{ "type": "module" }\n')
-  await symlink(join(root, 'node_modules'), join(out, 'node_modules'), 'dir')
-  return join(out, 'test/fixtures/crash-writer.js')
-}
 
 type KillPlan =
   /** When the parent has read `count` acks. */
@@ -643,7 +614,7 @@ function describePlan (plan: KillPlan): string {
 }
 
 // One transpiled writer for every test of this file.
-const script = await buildWriter(join(await tempDir(t), 'build'))
+const script = await transpileChild(join(await tempDir(t), 'build'), ['crash-writer.ts', 'crash-model.ts'])
 
 t.test('kill -9 at random moments never loses an acknowledged write nor leaves a torn one', async t => {
   const started = Date.now()

@@ -10,50 +10,21 @@
 //   npx tap --disable-coverage test/lifecycle-crash.test.ts          # 12 kills, ~40 s
 //   SPACEBOX_LIFECYCLE_CRASH_SEED=<seed> SPACEBOX_LIFECYCLE_CRASHES=<n>: replay a seed, resize a run
 import t from 'tap'
-import ts from 'typescript'
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { cp, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
-import { dirname, join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { cp } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Level } from 'level'
 import { Spacebox } from '../lib/index.js'
 import { DAY_MS, expiryKey, ID_LENGTH, objectKeyName, openSublevels, versionKeyName, type AnyLevel } from '../lib/schema/keys.js'
 import { chunkCount, decodeHead, type PartRecord, type Segment } from '../lib/schema/records.js'
 import { CHUNK, PLAIN, T0, T1, VERSIONED, populate } from './fixtures/crash-lifecycle-setup.js'
 import { Rng } from './fixtures/crash-model.js'
+import { transpileChild } from './fixtures/transpiled.js'
 import { readAll, tempDir } from './helpers.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const CRASHES = Number(process.env.SPACEBOX_LIFECYCLE_CRASHES ?? (process.env.SPACEBOX_LONG_TESTS === '1' ? 80 : 12))
 const SEED = process.env.SPACEBOX_LIFECYCLE_CRASH_SEED ?? (process.env.SPACEBOX_LONG_TESTS === '1' ? randomBytes(6).toString('hex') : 'lifecycle-crash-1')
-
-async function listTs (dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) out.push(...await listTs(path))
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(path)
-  }
-  return out
-}
-
-/** lib/ and the fixtures as plain JavaScript: a child under tap's TypeScript loader would spend seconds starting. */
-async function buildChild (out: string): Promise<string> {
-  const fixtures = ['crash-lifecycle.ts', 'crash-lifecycle-setup.ts'].map(name => join(root, 'test/fixtures', name))
-  for (const file of [...await listTs(join(root, 'lib')), ...fixtures]) {
-    const { outputText } = ts.transpileModule(await readFile(file, 'utf8'), {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true, inlineSourceMap: true }
-    })
-    const dest = join(out, relative(root, file)).replace(/\.ts$/, '.js')
-    await mkdir(dirname(dest), { recursive: true })
-    await writeFile(dest, outputText)
-  }
-  await writeFile(join(out, 'package.json'), '{ "type": "module" }\n')
-  await symlink(join(root, 'node_modules'), join(out, 'node_modules'), 'dir')
-  return join(out, 'test/fixtures/crash-lifecycle.js')
-}
 
 interface Run { code: number | null, signal: NodeJS.Signals | null, done: boolean, stderr: string }
 
@@ -154,7 +125,7 @@ async function problems (location: string): Promise<string[]> {
 }
 
 t.test(`lifecycle passes killed ${CRASHES} times lose nothing that was not due and leave nothing half done (seed ${SEED})`, async t => {
-  const script = await buildChild(await tempDir(t))
+  const script = await transpileChild(await tempDir(t), ['crash-lifecycle.ts', 'crash-lifecycle-setup.ts'])
   const rng = new Rng(SEED)
 
   // What the rules leave in place without crashes.

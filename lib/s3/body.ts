@@ -3,8 +3,10 @@ import type { IncomingMessage } from 'node:http'
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import type { ChecksumAlgorithm, Checksums } from '../index.js'
 import { createChunkDecoder } from './chunked.js'
+import type { Call } from './call.js'
 import { S3Error } from './errors.js'
 import { checksumAlgorithmOf } from './headers.js'
+import { verifyIntegrity } from './integrity.js'
 import { header } from './request.js'
 import type { V4Auth } from './sigv4.js'
 
@@ -114,7 +116,18 @@ function sha256Check (expected: string): Transform {
   })
 }
 
-/** Read a small body (an XML document) whole, refusing more than `limit` bytes. */
+/**
+ * A small request body (an XML or JSON document) as text: read whole up to `limit` bytes and
+ * checked against its digests, one of which S3 requires of some requests (`required`).
+ */
+export async function smallBody (call: Pick<Call, 'req' | 'identity'>, limit: number, required: boolean): Promise<string> {
+  const payload = payloadOf(call.req, call.identity?.v4)
+  const bytes = await readSmall(payload.body, limit)
+  verifyIntegrity(call.req.headers, bytes, payload.trailer?.checksums(), required)
+  return bytes.toString('utf8')
+}
+
+/** Read a small body whole, refusing more than `limit` bytes. */
 export async function readSmall (body: Readable, limit: number): Promise<Buffer> {
   const pieces: Buffer[] = []
   let size = 0

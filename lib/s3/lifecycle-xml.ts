@@ -6,13 +6,18 @@
  */
 import type { LifecycleExpiration, LifecycleFilter, LifecycleRule, ObjectExpiration } from '../index.js'
 import { S3Error } from './errors.js'
-import { malformedXml as malformed, parseXml, renderXml } from './xml.js'
+import { fields as anyFields, leafText as text, malformedXml as malformed, parseXml, renderXml } from './xml.js'
 
 type Node = Record<string, unknown>
 
 const REPEATED = ['Rule', 'Tag', 'Transition', 'NoncurrentVersionTransition']
 const MAX_RULES = 1000
 const INTEGER = /^\s*-?\d{1,16}\s*$/
+
+/** Only Rule, Tag and the transitions may repeat. */
+function fields (node: unknown, known: readonly string[]): Node {
+  return anyFields(node, known, REPEATED)
+}
 
 /**
  * The rules of a PutBucketLifecycleConfiguration body (or of the older PutBucketLifecycle, whose
@@ -153,28 +158,6 @@ export function expirationHeader (expiration: ObjectExpiration): string {
 
 function notImplemented (what: string): S3Error {
   return new S3Error('NotImplemented', `A header or query you provided requested a function that is not implemented: ${what}.`)
-}
-
-/**
- * An element's children, each known and present once (the parser makes repeated ones arrays, and
- * only Rule, Tag and the transitions may repeat); whitespace between them is layout. MalformedXML otherwise.
- */
-function fields (node: unknown, known: readonly string[]): Node {
-  if (node === '') return {}
-  if (typeof node !== 'object' || node === null || Array.isArray(node)) throw malformed()
-  const out: Node = {}
-  for (const [name, value] of Object.entries(node as Node)) {
-    if (name === '#text' && typeof value === 'string' && value.trim() === '') continue
-    if (!known.includes(name) || (Array.isArray(value) && !REPEATED.includes(name))) throw malformed()
-    out[name] = value
-  }
-  return out
-}
-
-/** The text of an element allowed once; MalformedXML if it holds elements. */
-function text (node: unknown): string | undefined {
-  if (node !== undefined && typeof node !== 'string') throw malformed()
-  return node
 }
 
 /** A whole number; MalformedXML for anything else. */

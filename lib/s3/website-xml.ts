@@ -4,9 +4,12 @@
  * `checkWebsiteConfiguration`.
  */
 import type { WebsiteConfiguration, WebsiteRoutingRule } from '../index.js'
-import { malformedXml as malformed, parseXml, renderXml } from './xml.js'
+import { fields as anyFields, leafText as text, malformedXml as malformed, parseXml, renderXml } from './xml.js'
 
-type Node = Record<string, unknown>
+/** Only RoutingRule may repeat. */
+function fields (node: unknown, known: readonly string[]): Record<string, unknown> {
+  return anyFields(node, known, ['RoutingRule'])
+}
 
 /**
  * The configuration of a PutBucketWebsite body. Host names, protocols and codes are trimmed;
@@ -94,28 +97,6 @@ export function websiteConfigurationXml (config: WebsiteConfiguration): string {
           }))
         }
   })
-}
-
-/**
- * An element's children, each known and present once (the parser makes repeated ones arrays);
- * whitespace between them is layout. An empty element has none. MalformedXML otherwise.
- */
-function fields (node: unknown, known: readonly string[]): Node {
-  if (node === '') return {}
-  if (typeof node !== 'object' || node === null || Array.isArray(node)) throw malformed()
-  const out: Node = {}
-  for (const [name, value] of Object.entries(node as Node)) {
-    if (name === '#text' && typeof value === 'string' && value.trim() === '') continue
-    if (!known.includes(name) || (Array.isArray(value) && name !== 'RoutingRule')) throw malformed()
-    out[name] = value
-  }
-  return out
-}
-
-/** The text of an element allowed once; MalformedXML if it holds elements. */
-function text (node: unknown): string | undefined {
-  if (node !== undefined && typeof node !== 'string') throw malformed()
-  return node
 }
 
 /** A status code's text as a number; MalformedXML unless it is digits. */

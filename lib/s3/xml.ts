@@ -120,6 +120,29 @@ export function children (node: Record<string, unknown>, name: string): Array<Re
   })
 }
 
+/**
+ * A configuration element's children, each one of `known` and present once unless `repeatable`
+ * (the parser makes repeated ones arrays); whitespace between them is layout and an empty element
+ * has none. MalformedXML otherwise.
+ */
+export function fields (node: unknown, known: readonly string[], repeatable: readonly string[]): Record<string, unknown> {
+  if (node === '') return {}
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) throw malformedXml()
+  const out: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(node as Record<string, unknown>)) {
+    if (name === '#text' && typeof value === 'string' && value.trim() === '') continue
+    if (!known.includes(name) || (Array.isArray(value) && !repeatable.includes(name))) throw malformedXml()
+    out[name] = value
+  }
+  return out
+}
+
+/** The text of an element allowed once (undefined when absent); MalformedXML if it holds elements. */
+export function leafText (node: unknown): string | undefined {
+  if (node !== undefined && typeof node !== 'string') throw malformedXml()
+  return node
+}
+
 export function malformedXml (): S3Error {
   return new S3Error('MalformedXML', MALFORMED)
 }

@@ -1,11 +1,11 @@
 import type { CannedAcl, Owner } from '../../index.js'
 import { accessControlPolicyXml, cannedAclOfPolicy, MAX_ACL_BYTES, parseAccessControlPolicy } from '../acl-xml.js'
-import { payloadOf, readSmall } from '../body.js'
+import { smallBody } from '../body.js'
 import { send, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
 import { bothAclKinds, cannedAclOf, hasGrantHeaders } from '../headers.js'
-import { verifyIntegrity } from '../integrity.js'
 import { header } from '../request.js'
+import { versionHeader, versionOf } from './version-id.js'
 
 /**
  * GetBucketAcl: the AccessControlPolicy of the bucket's canned ACL.
@@ -56,7 +56,7 @@ async function requestedAcl (call: Call, on: 'bucket' | 'object', ownerOf: () =>
   const { headers } = call.req
   const canned = header(headers, 'x-amz-acl') !== undefined
   const grants = hasGrantHeaders(headers)
-  const body = await aclBody(call)
+  const body = await smallBody(call, MAX_ACL_BYTES, false)
   if (!canned && !grants && body === '') {
     throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' })
   }
@@ -67,21 +67,4 @@ async function requestedAcl (call: Call, on: 'bucket' | 'object', ownerOf: () =>
     return cannedAclOfPolicy(policy, (await ownerOf()).id)
   }
   return cannedAclOf(headers, on) as CannedAcl
-}
-
-/** The request body, capped and checked against its digests ('' when there is none). */
-async function aclBody (call: Call): Promise<string> {
-  const payload = payloadOf(call.req, call.identity?.v4)
-  const bytes = await readSmall(payload.body, MAX_ACL_BYTES)
-  verifyIntegrity(call.req.headers, bytes, payload.trailer?.checksums(), false)
-  return bytes.toString('utf8')
-}
-
-function versionOf (call: Call): { versionId?: string } {
-  const versionId = call.target.query.get('versionId')
-  return versionId === undefined ? {} : { versionId }
-}
-
-function versionHeader (versionId: string | undefined): Record<string, string> {
-  return versionId === undefined ? {} : { 'x-amz-version-id': versionId }
 }

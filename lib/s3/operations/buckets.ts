@@ -1,10 +1,9 @@
 import { isSpaceboxError, type BucketEncryptionConfig } from '../../index.js'
-import { payloadOf, readSmall } from '../body.js'
+import { smallBody } from '../body.js'
 import { send, sendXml, type Call } from '../call.js'
 import { corsConfigurationXml, parseCorsConfiguration } from '../cors.js'
 import { S3Error } from '../errors.js'
 import { aclOption } from '../headers.js'
-import { verifyIntegrity } from '../integrity.js'
 import { children, malformedXml, MAX_XML_BYTES, optionalText, ownerXml, parseXml, text } from '../xml.js'
 
 /**
@@ -33,12 +32,9 @@ export async function listBuckets (call: Call): Promise<void> {
   })
 }
 
-/** A small XML body of a bucket request, read whole and checked against its digests. */
+/** The XML body of a bucket configuration request. */
 export async function configBody (call: Call, required: boolean): Promise<string> {
-  const payload = payloadOf(call.req, call.identity?.v4)
-  const bytes = await readSmall(payload.body, MAX_XML_BYTES)
-  verifyIntegrity(call.req.headers, bytes, payload.trailer?.checksums(), required)
-  return bytes.toString('utf8')
+  return await smallBody(call, MAX_XML_BYTES, required)
 }
 
 /**

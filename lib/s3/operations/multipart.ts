@@ -1,6 +1,6 @@
 import type { Checksums, CompletedPart, CreateMultipartUploadOptions, ListMultipartUploadsOptions, UploadPartCopyOptions, UploadPartOptions } from '../../index.js'
 import { CHECKSUM_ALGORITHMS } from '../../index.js'
-import { payloadOf, readSmall } from '../body.js'
+import { payloadOf, smallBody } from '../body.js'
 import { send, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
 import { aclOption, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, objectHeadersOf, storageClassOption } from '../headers.js'
@@ -117,8 +117,7 @@ function completedParts (xml: string): CompletedPart[] {
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
  */
 export async function completeMultipartUpload (call: Call): Promise<void> {
-  const payload = payloadOf(call.req, call.identity?.v4)
-  const xml = (await readSmall(payload.body, MAX_XML_BYTES * 2)).toString('utf8')
+  const xml = await smallBody(call, MAX_XML_BYTES * 2, false)
   if (xml.trim() === '') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
   const parts = completedParts(xml)
   const result = await call.store.completeMultipartUpload(call.bucket, call.key, uploadIdOf(call), parts, writeConditions(call))

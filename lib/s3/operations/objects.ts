@@ -1,7 +1,7 @@
 import {
   isSpaceboxError, type CopyObjectOptions, type GetObjectOptions, type HeadObjectOptions, type ObjectIdentifier, type PutObjectOptions, type ReadConditions
 } from '../../index.js'
-import { payloadOf } from '../body.js'
+import { payloadOf, smallBody } from '../body.js'
 import { send, sendStream, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
 import {
@@ -9,11 +9,10 @@ import {
   objectHeaders, objectHeadersOf, storageClassOption
 } from '../headers.js'
 import { children, MAX_XML_BYTES, optionalText, parseXml, text } from '../xml.js'
-import { readSmall } from '../body.js'
-import { verifyIntegrity } from '../integrity.js'
 import { header } from '../request.js'
 import { expirationHeader } from '../lifecycle-xml.js'
 import { copyTaggingOptions, tagCountHeader, taggingOption } from './tagging.js'
+import { versionOf } from './version-id.js'
 
 /**
  * PutObject: stream the body into the store; the object appears only once every byte has arrived
@@ -55,12 +54,6 @@ export async function putObject (call: Call): Promise<void> {
  */
 export function writtenVersion (versionId: string | undefined): Record<string, string> {
   return versionId === undefined || versionId === 'null' ? {} : { 'x-amz-version-id': versionId }
-}
-
-/** The version `?versionId=` names, as given: the engine refuses an empty or malformed id. */
-function versionOf (call: Call): { versionId?: string } {
-  const versionId = call.target.query.get('versionId')
-  return versionId === undefined ? {} : { versionId }
 }
 
 /** Content-MD5 and x-amz-checksum-* of a write, and the algorithm the SDK asks us to compute. */
@@ -207,11 +200,8 @@ export async function deleteObject (call: Call): Promise<void> {
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
  */
 export async function deleteObjects (call: Call): Promise<void> {
-  const payload = payloadOf(call.req, call.identity?.v4)
   // 1000 keys of 1024 bytes are a megabyte before their XML: twice the usual cap.
-  const bytes = await readSmall(payload.body, MAX_XML_BYTES * 2)
-  verifyIntegrity(call.req.headers, bytes, payload.trailer?.checksums(), true)
-  const doc = parseXml(bytes.toString('utf8'), 'Delete', ['Object'])
+  const doc = parseXml(await smallBody(call, MAX_XML_BYTES * 2, true), 'Delete', ['Object'])
   const objects = children(doc, 'Object')
   if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
   const entries = objects.map((o): string | ObjectIdentifier => {

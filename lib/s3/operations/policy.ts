@@ -1,7 +1,6 @@
-import { payloadOf, readSmall } from '../body.js'
+import { smallBody } from '../body.js'
 import { send, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
-import { verifyIntegrity } from '../integrity.js'
 
 /**
  * Bytes of a PutBucketPolicy body read at most: the engine's own cap on the text. S3's limit is
@@ -14,10 +13,9 @@ const MAX_POLICY_BYTES = 64 * 1024
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html
  */
 export async function putBucketPolicy (call: Call): Promise<void> {
-  const payload = payloadOf(call.req, call.identity?.v4)
-  let bytes: Buffer
+  let policy: string
   try {
-    bytes = await readSmall(payload.body, MAX_POLICY_BYTES)
+    policy = await smallBody(call, MAX_POLICY_BYTES, false)
   } catch (err) {
     if (err instanceof S3Error && err.code === 'MaxMessageLengthExceeded') {
       // As the engine answers a text past its cap (S3's own code for this is unverified).
@@ -25,8 +23,7 @@ export async function putBucketPolicy (call: Call): Promise<void> {
     }
     throw err
   }
-  verifyIntegrity(call.req.headers, bytes, payload.trailer?.checksums(), false)
-  await call.store.putBucketPolicy(call.bucket, bytes.toString('utf8'))
+  await call.store.putBucketPolicy(call.bucket, policy)
   send(call, 204, {})
 }
 

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { CopyObjectOptions, ObjectInfo, TaggingOptions } from '../../index.js'
-import { payloadOf, readSmall } from '../body.js'
+import { smallBody } from '../body.js'
 import { send, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
-import { verifyIntegrity } from '../integrity.js'
 import { header } from '../request.js'
+import { versionHeader, versionOf } from './version-id.js'
 import { MAX_TAGGING_BYTES, parseTagging, parseTaggingHeader, taggingXml } from '../tagging-xml.js'
 
 /**
@@ -22,7 +22,7 @@ export async function getObjectTagging (call: Call): Promise<void> {
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html
  */
 export async function putObjectTagging (call: Call): Promise<void> {
-  const tags = parseTagging(await taggingBody(call))
+  const tags = parseTagging(await smallBody(call, MAX_TAGGING_BYTES, true))
   const { versionId } = await call.store.putObjectTagging(call.bucket, call.key, tags, versionOf(call))
   send(call, 200, versionHeader(versionId))
 }
@@ -50,7 +50,7 @@ export async function getBucketTagging (call: Call): Promise<void> {
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketTagging.html
  */
 export async function putBucketTagging (call: Call): Promise<void> {
-  const tags = parseTagging(await taggingBody(call))
+  const tags = parseTagging(await smallBody(call, MAX_TAGGING_BYTES, true))
   await call.store.putBucketTagging(call.bucket, tags)
   send(call, 204, {})
 }
@@ -89,21 +89,4 @@ export function copyTaggingOptions (headers: IncomingHttpHeaders): Pick<CopyObje
  */
 export function tagCountHeader (call: Call, info: ObjectInfo): Record<string, string> {
   return info.tagCount === undefined || call.identity === undefined ? {} : { 'x-amz-tagging-count': String(info.tagCount) }
-}
-
-/** A Tagging body, capped and checked against its digests, one of which S3 requires. */
-async function taggingBody (call: Call): Promise<string> {
-  const payload = payloadOf(call.req, call.identity?.v4)
-  const bytes = await readSmall(payload.body, MAX_TAGGING_BYTES)
-  verifyIntegrity(call.req.headers, bytes, payload.trailer?.checksums(), true)
-  return bytes.toString('utf8')
-}
-
-function versionOf (call: Call): { versionId?: string } {
-  const versionId = call.target.query.get('versionId')
-  return versionId === undefined ? {} : { versionId }
-}
-
-function versionHeader (versionId: string | undefined): Record<string, string> {
-  return versionId === undefined ? {} : { 'x-amz-version-id': versionId }
 }
