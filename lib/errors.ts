@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'PreconditionFailed'
   | 'NotModified'
   | 'InvalidRange'
+  | 'InvalidPartNumber'
   | 'BadDigest'
   | 'InvalidDigest'
   | 'EntityTooLarge'

@@ -261,9 +261,10 @@ export class Spacebox {
 
   /**
    * Read an object, or with `versionId` one version of it: its info and a stream of its bytes (or
-   * of one byte range). NoSuchBucket, NoSuchKey (with `detail.deleteMarker` when the current
-   * version is a delete marker), NoSuchVersion, MethodNotAllowed (a delete marker's id),
-   * InvalidArgument (a malformed id), InvalidRange, PreconditionFailed, NotModified.
+   * of one byte range, or one part). NoSuchBucket, NoSuchKey (with `detail.deleteMarker` when the
+   * current version is a delete marker), NoSuchVersion, MethodNotAllowed (a delete marker's id),
+   * InvalidArgument (a malformed id or part number), InvalidRequest (a range and a part number),
+   * InvalidRange, InvalidPartNumber, PreconditionFailed, NotModified.
    */
   async getObject (bucket: string, key: string, options: GetObjectOptions = {}): Promise<GetObjectResult> {
     options = optionsOf(options)
@@ -691,8 +692,9 @@ export class Spacebox {
 
   /**
    * Complete an upload from the listed parts (ascending part numbers, ETags as uploadPart gave
-   * them). The object appears atomically; no byte is copied. NoSuchUpload, InvalidPartOrder,
-   * InvalidPart, EntityTooSmall, PreconditionFailed.
+   * them; of a number listed twice, the later entry stands). The object appears atomically; no
+   * byte is copied. The same call again within a day (a retry after a lost answer) answers as the
+   * first did. NoSuchUpload, InvalidPartOrder, InvalidPart, EntityTooSmall, PreconditionFailed.
    */
   async completeMultipartUpload (bucket: string, key: string, uploadId: string, parts: CompletedPart[], options: CompleteMultipartUploadOptions = {}): Promise<CompleteMultipartUploadResult> {
     options = optionsOf(options)

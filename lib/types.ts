@@ -204,6 +204,8 @@ export interface ObjectInfo extends EncryptionInfo {
   tagCount?: number
   /** When a lifecycle rule expires this current version (S3's x-amz-expiration); absent when none does. */
   expiration?: ObjectExpiration
+  /** How many parts a multipart object has, given by a read of one part (`partNumber`; S3's x-amz-mp-parts-count). */
+  partsCount?: number
 }
 
 export interface ReadConditions {
@@ -237,13 +239,18 @@ export interface GetObjectOptions extends HeadObjectOptions {
    * ignored, as S3 ignores it.
    */
   range?: string | { start: number, end?: number }
+  /**
+   * One part instead of a range: the N-th part (1..10000) of a multipart object, or part 1 of any
+   * other object, which is all of it. InvalidPartNumber past the last part; InvalidRequest with `range`.
+   */
+  partNumber?: number
 }
 
 export interface GetObjectResult {
   info: ObjectInfo
   /** Streams the bytes chunk by chunk. Read it to the end or destroy it. */
   body: Readable
-  /** The bytes the body holds, when a range was asked for. */
+  /** The bytes the body holds, when a range or a part was asked for (`end < start`: an empty part). */
   range?: ByteRange
 }
 

@@ -6,6 +6,7 @@ import { SpaceboxError } from './errors.js'
 
 export const MAX_KEY_BYTES = 1024
 export const MAX_METADATA_BYTES = 2048
+export const MAX_PART_NUMBER = 10_000
 
 const BUCKET_CHARS = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/
@@ -87,4 +88,11 @@ export function optionsOf<T extends object> (options: T | null | undefined): T {
   if (options === undefined || options === null) return {} as T
   if (typeof options !== 'object') throw new TypeError('options must be an object')
   return options
+}
+
+/** A part number, of an upload or of a read: 1..10000. InvalidArgument otherwise. */
+export function assertPartNumber (partNumber: unknown, where: { bucket: string, key: string }): asserts partNumber is number {
+  if (!Number.isSafeInteger(partNumber) || (partNumber as number) < 1 || (partNumber as number) > MAX_PART_NUMBER) {
+    throw new SpaceboxError('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, where)
+  }
 }

@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto'
 import type { Readable, Writable } from 'node:stream'
 import { Level } from 'level'
 import { Spacebox, type ObjectVersion } from '../lib/index.js'
-import { ID_LENGTH, openSublevels, SORT_KEY_LENGTH } from '../lib/schema/keys.js'
+import { completionAgeId, ID_LENGTH, openSublevels, SORT_KEY_LENGTH } from '../lib/schema/keys.js'
 import { chunkCount, decodeHead, type PartRecord, type Segment, type UploadRecord } from '../lib/schema/records.js'
 import { transpileChild } from './fixtures/transpiled.js'
 import { readAll, tempDir } from './helpers.js'
@@ -502,6 +502,11 @@ async function verifyRaw (location: string, problems: Problems): Promise<void> {
     const sub = openSublevels(db)
     const pending = await sub.pending.keys().all()
     if (pending.length > 0) problems.push(`raw: ${pending.length} pending markers survived the sweep: ${pending.slice(0, 3).join(', ')}`)
+    // A completion's answer and its age entry are written, and swept, together.
+    const done = await sub.done.keys().all()
+    const answers = done.filter(k => k.startsWith('u')).map(k => k.slice(1)).sort().join()
+    const aged = done.filter(k => k.startsWith('t')).map(completionAgeId).sort().join()
+    if (answers !== aged) problems.push(`raw: completion answers [${answers}] and age entries [${aged}] differ`)
     const owners = new Map<string, { segment: Segment, owner: string }>()
     const own = (segment: Segment, owner: string): void => {
       const other = owners.get(segment.id)

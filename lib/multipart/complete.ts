@@ -9,8 +9,10 @@ import { assertWriteConditions, bareEtag } from '../objects/conditions.js'
 import { chunkDeletes } from '../objects/heads.js'
 import { commitHead } from '../objects/commit.js'
 import { encryptionInfo } from '../objects/fields.js'
-import { assertPartNumber, noSuchUpload, readParts, readUpload, uploadLock } from './parts.js'
+import { noSuchUpload, readParts, readUpload, uploadLock } from './parts.js'
+import { assertPartNumber } from '../validate.js'
 import { abortUpload, uploadDeletes } from './abort.js'
+import { completedBefore, completionOps, expiredCompletionOps, partListDigest } from './completions.js'
 
 /**
  * Complete an upload in O(parts): the object's record points at the listed parts' chunks, and
@@ -22,19 +24,32 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
   const bucket = buckets.get(bucketName)
   assertWriteConditions(options, where)
   if (!Array.isArray(parts)) throw new TypeError('parts must be an array of { partNumber, etag }')
+  const bucketId = bucket.record.id
   return await ctx.locks.run(uploadLock(uploadId), async () => {
-    const upload = await readUpload(ctx, bucket.record.id, where, uploadId)
+    let upload
+    try {
+      upload = await readUpload(ctx, bucketId, where, uploadId)
+    } catch (err) {
+      // Completed already (an SDK's retry after a lost answer): the same list gets the same answer.
+      const before = await completedBefore(ctx, bucketName, bucketId, key, uploadId, partListDigest(parts))
+      if (before !== undefined) return before
+      throw err
+    }
     if (parts.length === 0) throw new SpaceboxError('InvalidRequest', 'You must specify at least one part', where)
-    let previous = 0
+    const listed: CompletedPart[] = []
     for (const part of parts) {
       assertPartNumber(part?.partNumber, where)
-      if (part.partNumber <= previous) {
+      const last = listed.at(-1)
+      if (last !== undefined && part.partNumber < last.partNumber) {
         throw new SpaceboxError('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', where)
       }
-      previous = part.partNumber
+      // A number listed twice (a part sent again while its first upload was in flight, both ETags
+      // listed): the later entry stands, and must name the part that finished last, as in S3.
+      if (last?.partNumber === part.partNumber) listed[listed.length - 1] = part
+      else listed.push(part)
     }
     const stored = new Map((await readParts(ctx, upload.id)).map(p => [p.number, p]))
-    const chosen = parts.map(part => {
+    const chosen = listed.map(part => {
       const record = stored.get(part.partNumber)
       if (record === undefined || typeof part.etag !== 'string' || bareEtag(part.etag) !== record.etag || !checksumsMatch(part.checksums, record.checksums)) {
         throw new SpaceboxError('InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', {
@@ -72,19 +87,25 @@ export async function completeMultipartUpload (ctx: Context, buckets: Buckets, b
       ...(upload.tags === undefined ? {} : { tags: upload.tags }),
       ...(upload.storageClass === undefined ? {} : { storageClass: upload.storageClass })
     }
-    const listed = new Set(chosen)
-    const extra: BatchOp[] = [
-      ...uploadDeletes(ctx, bucket.record.id, key, upload.id, [...stored.values()]),
-      ...chunkDeletes(ctx, [...stored.values()].filter(record => !listed.has(record)).map(record => record.segment))
+    const used = new Set(chosen)
+    const cleanup: BatchOp[] = [
+      ...uploadDeletes(ctx, bucketId, key, upload.id, [...stored.values()]),
+      ...chunkDeletes(ctx, [...stored.values()].filter(record => !used.has(record)).map(record => record.segment)),
+      ...await expiredCompletionOps(ctx)
     ]
     const conditions = { ...options }
     if (conditions.ifNoneMatch === undefined && upload.ifNoneMatch !== undefined) conditions.ifNoneMatch = upload.ifNoneMatch
-    const versionId = await commitHead(ctx, buckets, bucket, key, head, undefined, conditions, extra)
+    const encryption = encryptionInfo(upload.enc, bucket.record.region)
     const result: CompleteMultipartUploadResult = {
-      bucket: bucketName, key, etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums }, ...encryptionInfo(upload.enc, bucket.record.region)
+      bucket: bucketName, key, etag: `"${head.etag}"`, size: head.size, lastModified: new Date(head.modified), checksums: { ...checksums }, ...encryption
     }
-    if (versionId !== undefined) result.versionId = versionId
     if (upload.checksumType !== undefined && Object.keys(checksums).length > 0) result.checksumType = upload.checksumType
+    const digest = partListDigest(parts)
+    // The answer is kept in the batch that completes: a retry finds it whenever the object is there.
+    await commitHead(ctx, buckets, bucket, key, head, undefined, conditions, versionId => {
+      if (versionId !== undefined) result.versionId = versionId
+      return [...cleanup, ...completionOps(ctx, bucketId, upload.id, digest, result, encryption)]
+    })
     return result
   })
 }

@@ -6,7 +6,8 @@ import type { Buckets } from '../buckets.js'
 import type { ListMultipartUploadsOptions, ListMultipartUploadsResult, ListPartsOptions, ListPartsResult, UploadSummary } from '../types.js'
 import { optionalString, pageSize } from '../listing.js'
 import { walk } from '../walk.js'
-import { MAX_PART_NUMBER, readUpload } from './parts.js'
+import { readUpload } from './parts.js'
+import { MAX_PART_NUMBER } from '../validate.js'
 import { storageClassOf } from '../objects/storage-class.js'
 
 /** The parts of an upload in part-number order, a page at a time. NoSuchUpload. */

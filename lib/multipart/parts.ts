@@ -18,10 +18,9 @@ import { cipherOf, encryptionFor } from '../crypto/encryption.js'
 import { tagsField } from '../tags.js'
 import type { ObjectCipher } from '../crypto/object-cipher.js'
 import { isUploadId, uploadLock } from './abort.js'
+import { assertPartNumber } from '../validate.js'
 
 export { uploadLock }
-
-export const MAX_PART_NUMBER = 10_000
 
 type Where = { bucket: string, key: string }
 
@@ -43,12 +42,6 @@ export async function readUpload (ctx: Context, bucketId: string, where: Where, 
 /** Every part of an upload, in part-number order. */
 export async function readParts (ctx: Context, uploadId: string): Promise<PartRecord[]> {
   return await ctx.sub.parts.values(partRange(uploadId)).all() as PartRecord[]
-}
-
-export function assertPartNumber (partNumber: unknown, where: Where): asserts partNumber is number {
-  if (!Number.isSafeInteger(partNumber) || (partNumber as number) < 1 || (partNumber as number) > MAX_PART_NUMBER) {
-    throw new SpaceboxError('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, where)
-  }
 }
 
 /** Start an upload: headers, metadata and checksum settings given now apply to the completed object. */
@@ -131,15 +124,21 @@ async function uploadCipher (ctx: Context, buckets: Buckets, bucketId: string, u
 
 const COPY_RANGE = /^bytes=(\d+)-(\d+)$/
 
-/** x-amz-copy-source-range: `bytes=first-last`, both bounds required and inside the source. */
+/**
+ * x-amz-copy-source-range: `bytes=first-last`, both bounds required, first <= last (InvalidArgument
+ * otherwise), and inside the source (InvalidRange, as S3 answers a range past its end).
+ */
 function copyRange (range: string | undefined, size: number, where: Where): { start: number, end: number } | undefined {
   if (range === undefined) return undefined
   const m = typeof range === 'string' ? COPY_RANGE.exec(range) : null
   const start = Number(m?.[1])
   const end = Number(m?.[2])
-  if (m === null || start > end || end >= size) {
-    throw new SpaceboxError('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, where)
+  if (m === null || start > end) {
+    throw new SpaceboxError('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', {
+      ...where, detail: { argumentName: 'x-amz-copy-source-range', argumentValue: String(range) }
+    })
   }
+  if (end >= size) throw new SpaceboxError('InvalidRange', `Range specified is not valid for source object of size: ${size}`, where)
   return { start, end }
 }
 

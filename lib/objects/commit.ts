@@ -20,10 +20,11 @@ import { reportedId, supersede } from './versions.js'
  * Make `head` the current version at `key`, if the write conditions hold against the current one
  * (a delete marker counts as no object) and the conditions' commit check (the writer's
  * authorisation) passes. The new segments stop being pending in the same batch, which also
- * carries `extra` (a completed upload's records). Returns the version id to report, if any.
+ * carries `extra` (a completed upload's records, which may name the version id). Returns the
+ * version id to report, if any.
  */
 export async function commitHead (ctx: Context, buckets: Buckets, bucket: BucketState, key: string,
-  head: ObjectHead, inline: Buffer | undefined, conditions: WriteConditions, extra: BatchOp[] = []): Promise<string | undefined> {
+  head: ObjectHead, inline: Buffer | undefined, conditions: WriteConditions, extra: BatchOp[] | ((versionId: string | undefined) => BatchOp[]) = []): Promise<string | undefined> {
   const bucketId = bucket.record.id
   return await buckets.commit(bucket, async () => await ctx.locks.run(objectLock(bucketId, key), async () => {
     const current = await readHead(ctx, bucketId, key)
@@ -31,7 +32,8 @@ export async function commitHead (ctx: Context, buckets: Buckets, bucket: Bucket
     const state = bucket.record.versioning
     const ops = await supersede(ctx, bucketId, key, state, current, head, inline)
     for (const segment of head.segments ?? []) ops.push({ type: 'del', sublevel: ctx.sub.pending, key: segment.id })
-    ops.push(...extra)
+    const versionId = reportedId(state, head)
+    ops.push(...(typeof extra === 'function' ? extra(versionId) : extra))
     checkAtCommit(conditions, { acl: head.acl })
     // Asked before the batch ends the segments' pending marks; counted once it is written.
     const fresh = ctx.space.freshBytes(head, inline)
@@ -40,7 +42,7 @@ export async function commitHead (ctx: Context, buckets: Buckets, bucket: Bucket
     if (ops.length === 1) await ctx.sub.objects.put(first.key, first.value, ctx.write)
     else await ctx.db.batch(ops, ctx.write)
     ctx.space.add(fresh)
-    return reportedId(state, head)
+    return versionId
   }))
 }
 

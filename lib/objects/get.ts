@@ -1,10 +1,12 @@
 import type { AbstractSnapshot } from 'abstract-level'
 import type { Context } from '../context.js'
+import { SpaceboxError } from '../errors.js'
+import { assertPartNumber } from '../validate.js'
 import type { Buckets } from '../buckets.js'
 import type { GetObjectOptions, GetObjectResult, HeadObjectOptions, ObjectInfo } from '../types.js'
 import { checkReadConditions } from './conditions.js'
 import { toInfo } from './fields.js'
-import { resolveRange } from './range.js'
+import { partRange, partsCount, resolveRange } from './range.js'
 import { bytesBody, damaged, inlineBytes, oneChunk, openBody, readChunk } from './reader.js'
 import { cipherOf } from '../crypto/encryption.js'
 import { checkVersionId, readVersion, reportedId } from './versions.js'
@@ -38,13 +40,24 @@ export async function getObject (ctx: Context, buckets: Buckets, bucket: string,
   const versionId = checkVersionId(options.versionId, where)
   // Every read of the record, first or again after a replace, is checked: the new version's ACL may differ.
   const read = async (snapshot?: AbstractSnapshot): Promise<StoredObject> => await readChecked(options, async () => await readVersion(ctx, bucketId, where, versionId, snapshot))
+  const { partNumber } = options
+  if (partNumber !== undefined) {
+    assertPartNumber(partNumber, where)
+    if (options.range !== undefined) throw new SpaceboxError('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter', where)
+  }
   for (let stored = await read(); ;) {
     checkReadConditions(stored.head, options, where)
-    const range = resolveRange(options.range, stored.head.size, where)
+    const range = partNumber === undefined ? resolveRange(options.range, stored.head.size, where) : partRange(stored.head, partNumber, where)
     const info = withExpiration(toInfo(bucket, key, stored.head, reportedId(state.record.versioning, stored.head), state.record.region), state.record, key, stored, versionId)
+    if (partNumber !== undefined) {
+      const count = partsCount(stored.head)
+      if (count !== undefined) info.partsCount = count
+    }
     const result = { info, ...(range === undefined ? {} : { range }) }
     const start = range?.start ?? 0
     const end = range?.end ?? stored.head.size - 1
+    // An empty part (or part 1 of an empty object) has no byte to read.
+    if (end < start) return { ...result, body: bytesBody(Buffer.alloc(0)) }
     const cipher = stored.head.enc === undefined ? undefined : await cipherOf(ctx, buckets.keys, bucketId, stored.head.enc, options.customerKey, where)
     if (stored.inline !== undefined) return { ...result, body: bytesBody(inlineBytes(stored.inline, cipher).subarray(start, end + 1)) }
     const one = oneChunk(stored.head.segments ?? [], start, end)

@@ -40,6 +40,7 @@ const ENGINE_STATUS = {
   BucketNotEmpty: 409,
   PreconditionFailed: 412,
   InvalidRange: 416,
+  InvalidPartNumber: 416,
   InternalError: 500,
   InvalidMasterKey: 500,
   StoreLocked: 500,
@@ -117,6 +118,10 @@ export function toS3Error (err: unknown, method = 'GET'): S3Error {
       extras.ActualObjectSize = detail.actualObjectSize
       if (detail.range !== undefined) extras.RangeRequested = detail.range
       headers['content-range'] = `bytes */${detail.actualObjectSize}`
+    }
+    if (err.code === 'InvalidPartNumber' && detail.actualPartCount !== undefined) {
+      extras.PartNumberRequested = detail.partNumberRequested ?? ''
+      extras.ActualPartCount = detail.actualPartCount
     }
     if (err.code === 'PreconditionFailed' && detail.condition !== undefined) extras.Condition = detail.condition
     // S3 names the tag at fault: its key, and its value when that is what is wrong.

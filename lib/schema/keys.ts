@@ -32,6 +32,9 @@
  * |           | `m` current delete marker, `n` noncurrent) + | entry per version, in buckets with |
  * |           | day (u32 BE: written, or made noncurrent) +  | lifecycle rules (versions.ts)      |
  * |           | object key (+ 0x00 + version id for `n`)     |                                    |
+ * | `done`    | `u` + uploadId                               | CompletionRecord (JSON): what a    |
+ * |           |                                              | completed upload answered, a day   |
+ * |           | `t` + completion time (12 hex) + uploadId    | nothing: those records by age      |
  *
  * Object keys are arbitrary UTF-8, so no in-band separator could be trusted after them: ids are
  * fixed width instead, and `objects` uses binary keys so that byte order (S3's listing order) is
@@ -74,6 +77,7 @@ export interface Sublevels {
   bkeys: Sublevel<string, unknown>
   public: Sublevel<Buffer, string>
   expiry: Sublevel<Buffer, string>
+  done: Sublevel<string, unknown>
 }
 
 export function openSublevels (db: AnyLevel): Sublevels {
@@ -91,7 +95,8 @@ export function openSublevels (db: AnyLevel): Sublevels {
     usage: db.sublevel<string, unknown>('usage', { valueEncoding: 'json' }),
     bkeys: db.sublevel<string, unknown>('bkeys', { valueEncoding: 'json' }),
     public: db.sublevel<Buffer, string>('public', { keyEncoding: 'buffer', valueEncoding: 'utf8' }),
-    expiry: db.sublevel<Buffer, string>('expiry', { keyEncoding: 'buffer', valueEncoding: 'utf8' })
+    expiry: db.sublevel<Buffer, string>('expiry', { keyEncoding: 'buffer', valueEncoding: 'utf8' }),
+    done: db.sublevel<string, unknown>('done', { valueEncoding: 'json' })
   }
 }
 
@@ -200,6 +205,25 @@ export function partKey (uploadId: string, partNumber: number): string {
 }
 
 /** Bounds of every part of an upload after part `after`. */
+export function completionKey (uploadId: string): string {
+  return `u${uploadId}`
+}
+
+/** A completion's entry in the age index. */
+export function completionAgeKey (at: number, uploadId: string): string {
+  return `t${at.toString(16).padStart(12, '0')}${uploadId}`
+}
+
+/** Age index entries of completions made before `before`. */
+export function completionsBefore (before: number): { gte: string, lt: string } {
+  return { gte: 't', lt: `t${Math.max(0, before).toString(16).padStart(12, '0')}` }
+}
+
+/** The uploadId of an age index entry. */
+export function completionAgeId (stored: string): string {
+  return stored.slice(13)
+}
+
 export function partRange (uploadId: string, after = 0): { gt: string, lt: string } {
   return { gt: partKey(uploadId, after), lt: uploadId + ':' } // ':' sorts after every digit
 }

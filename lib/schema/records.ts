@@ -5,7 +5,7 @@
 import type { ChecksumAlgorithm, Checksums } from '../internal/checksums.js'
 import type { Grant } from '../access/policy.js'
 import type { StoredAcl } from '../access/acl.js'
-import type { CorsRule, WebsiteConfiguration } from '../types.js'
+import type { CorsRule, EncryptionInfo, WebsiteConfiguration } from '../types.js'
 import type { LifecycleRule } from '../lifecycle/types.js'
 import type { StorageClass } from '../objects/storage-class.js'
 
@@ -202,6 +202,25 @@ export interface PartRecord {
   modified: number
   checksums: Checksums
   segment: Segment
+}
+
+/** What a completed upload answered, kept so that the same completion again answers the same. */
+export interface CompletionRecord {
+  v: 1
+  bucketId: string
+  key: string
+  /** When it completed (ms); the record expires a day later. */
+  at: number
+  /** Digest of the part list it was completed with: only the same list is answered. */
+  parts: string
+  etag: string
+  size: number
+  lastModified: number
+  checksums: Checksums
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT'
+  versionId?: string
+  /** The answer's encryption fields, as given the first time. */
+  encryption: EncryptionInfo
 }
 
 /** An access key, or the tombstone of a deleted one (which keeps its id from being issued again). */

@@ -127,7 +127,7 @@ t.test('explicit multipart uploads', async t => {
     const id = await create(c, 'order')
     const parts = [await part(c, 'order', id, 1, big), await part(c, 'order', id, 2, tail)]
     await rejects(t, complete(c, 'order', id, [parts[1]!, parts[0]!]), 'InvalidPartOrder', 400)
-    await rejects(t, complete(c, 'order', id, [parts[0]!, parts[0]!]), 'InvalidPartOrder', 400, 'a repeated part')
+    await rejects(t, complete(c, 'order', id, [parts[0]!, { PartNumber: 1, ETag: parts[1]!.ETag! }]), 'InvalidPart', 400, 'a number listed twice: the later entry must be the part')
     t.notOk(await stored(s, 'mpu', 'order'))
     await c.send(new AbortMultipartUploadCommand({ Bucket: 'mpu', Key: 'order', UploadId: id }))
   })
@@ -245,9 +245,16 @@ t.test('UploadPartCopy copies a byte range of an object as a part', async t => {
   }))
   const whole = await c.send(new UploadPartCopyCommand({ Bucket: 'mpu', Key: 'assembled', UploadId: id, PartNumber: 3, CopySource: 'mpu/source%20object%2B1' }))
   t.equal(whole.CopyPartResult?.ETag, `"${md5Hex(source)}"`, 'without a range, the whole object')
-  await rejects(t, c.send(new UploadPartCopyCommand({
-    Bucket: 'mpu', Key: 'assembled', UploadId: id, PartNumber: 4, CopySource: 'mpu/source%20object%2B1', CopySourceRange: `bytes=0-${PART + 1000}`
-  })), 'InvalidArgument', 400, 'a range past the end of the source (S3: "Range specified is not valid for source object")')
+  for (const range of [`bytes=0-${PART + 1000}`, `bytes=${PART + 1000}-${PART + 1001}`]) {
+    await rejects(t, c.send(new UploadPartCopyCommand({
+      Bucket: 'mpu', Key: 'assembled', UploadId: id, PartNumber: 4, CopySource: 'mpu/source%20object%2B1', CopySourceRange: range
+    })), 'InvalidRange', 416, `${range}: past the end of the source`)
+  }
+  for (const range of ['bytes=10-', 'bytes=-10', 'bytes=10-5', '0-10', 'bytes=0-1,3-4']) {
+    await rejects(t, c.send(new UploadPartCopyCommand({
+      Bucket: 'mpu', Key: 'assembled', UploadId: id, PartNumber: 4, CopySource: 'mpu/source%20object%2B1', CopySourceRange: range
+    })), 'InvalidArgument', 400, `${range}: not bytes=first-last`)
+  }
   await rejects(t, c.send(new UploadPartCopyCommand({
     Bucket: 'mpu', Key: 'assembled', UploadId: id, PartNumber: 4, CopySource: 'mpu/source%20object%2B1', CopySourceIfMatch: '"0000"'
   })), 'PreconditionFailed', 412, 'a failing copy-source condition')

@@ -113,7 +113,8 @@ function getOptions (call: Call): GetObjectOptions {
   const customerKey = customerKeyOf(call.req.headers)
   if (customerKey !== undefined) options.customerKey = customerKey
   const partNumber = call.target.query.get('partNumber')
-  if (partNumber !== undefined) throw new S3Error('NotImplemented', 'GetObject by partNumber is not implemented.')
+  // Anything but digits is no number: the engine refuses it as it refuses 0 or 10001.
+  if (partNumber !== undefined) options.partNumber = /^\d{1,9}$/.test(partNumber) ? Number(partNumber) : NaN
   return options
 }
 
@@ -139,8 +140,10 @@ export async function getObject (call: Call): Promise<void> {
     body.destroy()
     throw err
   }
-  if (range === undefined) {
-    headers['content-length'] = String(info.size)
+  if (info.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(info.partsCount)
+  // An empty part has no byte a Content-Range could name: it is sent as an empty object is.
+  if (range === undefined || range.end < range.start) {
+    headers['content-length'] = String(range === undefined ? info.size : 0)
     await sendStream(call, 200, headers, body)
     return
   }
@@ -155,8 +158,8 @@ export async function getObject (call: Call): Promise<void> {
  */
 export async function headObject (call: Call): Promise<void> {
   const options = getOptions(call)
-  if (options.range !== undefined) {
-    await getObject(call) // a ranged HEAD reports the range: the engine resolves it as for a read
+  if (options.range !== undefined || options.partNumber !== undefined) {
+    await getObject(call) // a ranged HEAD reports the range (or part): the engine resolves it as for a read
     return
   }
   let info
@@ -307,8 +310,8 @@ export async function copyObject (call: Call): Promise<void> {
 }
 
 /**
- * GetObjectAttributes: ETag, size, checksum and storage class from the object's record (no parts
- * listing: spacebox does not keep a completed object's part boundaries apart from its checksums).
+ * GetObjectAttributes: ETag, size, checksum and storage class from the object's record (no
+ * ObjectParts: part checksums are not kept once an upload completes, only the parts' sizes).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
  */
 export async function getObjectAttributes (call: Call): Promise<void> {
