@@ -2,13 +2,22 @@
  * One side of a streamed scenario, run in a process of its own so that the RSS it reports is its
  * own and nothing else's:
  *
- *   node --expose-gc stream-child.js <spacebox|raw> <put|get> <dir> <MiB>
+ *   node --expose-gc stream-child.js <spacebox|raw|limit> <put|get> <dir> <MiB>
  *
  * spacebox puts one object from a Readable of 64 KiB pieces (what fs.createReadStream yields) and
  * gets it back as a stream; the raw side writes the same bytes as sequential 1 MiB values with
- * db.put and reads them back with an iterator. Prints one JSON line (a ChildResult).
+ * db.put and reads them back with an iterator. The limit (put only) is what any PUT must do and
+ * no more: the same pieces hashed with MD5 (the ETag) and written once to a file by an fs stream,
+ * the hash on this thread overlapping the writes on libuv's, without fsync (spacebox's default
+ * commits do not fsync either). Prints one JSON line (a ChildResult).
  */
+import { createHash } from 'node:crypto'
+import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
+import { finished } from 'node:stream/promises'
 import { Level } from 'level'
 import { Spacebox } from '../lib/index.js'
 import { type Peaks, watchMemory } from './memory.js'
@@ -31,8 +40,9 @@ const OBJECT_KEY = 'large/stream.bin'
 
 const [subject, op, dir, mibText] = process.argv.slice(2)
 const mib = Number(mibText)
-if ((subject !== 'spacebox' && subject !== 'raw') || (op !== 'put' && op !== 'get') || dir === undefined || !(mib > 0)) {
-  throw new Error('usage: stream-child.js <spacebox|raw> <put|get> <dir> <MiB>')
+if ((subject !== 'spacebox' && subject !== 'raw' && subject !== 'limit') || (op !== 'put' && op !== 'get') || (subject === 'limit' && op !== 'put') ||
+  dir === undefined || !(mib > 0)) {
+  throw new Error('usage: stream-child.js <spacebox|raw|limit> <put|get> <dir> <MiB>')
 }
 const total = mib * MiB
 const bytes = pattern(POOL_MIB * MiB)
@@ -56,6 +66,26 @@ async function prepare (): Promise<{ run: () => Promise<number>, close: () => Pr
         ? async () => (await box.putObject(BUCKET, OBJECT_KEY, Readable.from(pieces()))).size
         : async () => await drain((await box.getObject(BUCKET, OBJECT_KEY)).body),
       close: async () => { await box.close() }
+    }
+  }
+  if (subject === 'limit') {
+    await mkdir(dir as string, { recursive: true })
+    return {
+      run: async () => {
+        const md5 = createHash('md5')
+        const file = createWriteStream(join(dir as string, 'object.bin'))
+        let written = 0
+        for await (const piece of pieces()) {
+          md5.update(piece)
+          written += piece.length
+          if (!file.write(piece)) await once(file, 'drain')
+        }
+        file.end()
+        await finished(file)
+        md5.digest()
+        return written
+      },
+      close: async () => {}
     }
   }
   const db = new Level<string, Buffer>(dir as string, { valueEncoding: 'buffer' })

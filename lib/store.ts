@@ -67,7 +67,10 @@ const defaultOptions = Object.freeze({
   // Rules count whole days: an hour late at most is well within what S3 promises (it runs daily).
   lifecycleInterval: 3600 * 1000,
   region: 'us-east-1',
-  sync: false
+  sync: false,
+  // Most object data is compressed already (media, archives, backups): trying Snappy on every
+  // block cost 40% of a large put's throughput (256 MiB streamed: 147 MiB/s with, 240 without).
+  compression: false
 })
 
 const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/
@@ -115,12 +118,13 @@ export class Spacebox {
     if (!(settings.bucketKeyTtl > 0)) throw new RangeError('bucketKeyTtl must be a positive number of milliseconds')
     if (!Number.isSafeInteger(settings.lifecycleInterval) || settings.lifecycleInterval < 0) throw new RangeError('lifecycleInterval must be a number of milliseconds, 0 for none')
     if (!REGION.test(settings.region)) throw new RangeError('region must be a region name such as us-east-1')
+    if (typeof settings.compression !== 'boolean') throw new TypeError('compression must be true or false')
     const compaction = compactionSettings(options.compaction)
 
     let db: AnyLevel
     if (options.location !== undefined) {
       await privateDir(options.location)
-      db = new Level(options.location) as AnyLevel
+      db = new Level(options.location, { compression: settings.compression }) as AnyLevel
     } else if (options.memory === true) {
       db = new MemoryLevel()
     } else {

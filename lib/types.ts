@@ -60,6 +60,13 @@ export interface OpenOptions {
   /** fsync every commit: survives power loss, not only a process crash. Default false. */
   sync?: boolean
   /**
+   * LevelDB's Snappy compression of what it stores (a store on disk that spacebox opens; a caller's
+   * db keeps its own setting). Default false: most object data is compressed already, and trying
+   * costs large writes about 40% of their throughput. Turn it on for stores of text, JSON or logs,
+   * which it shrinks; stores read either way, whatever they were written with.
+   */
+  compression?: boolean
+  /**
    * Background compaction, which gives deleted data's disk space back (on disk: classic-level;
    * elsewhere nothing to do). `false` leaves it to `compact()`. Default `{}`: the defaults below.
    */

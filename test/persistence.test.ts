@@ -117,3 +117,23 @@ t.test('open() checks its options', async t => {
   Object.defineProperty(noSnapshots, 'supports', { value: { ...noSnapshots.supports, explicitSnapshots: false } })
   await t.rejects(Spacebox.open({ db: noSnapshots, masterKey: Buffer.alloc(32) }), TypeError)
 })
+
+t.test('compression: off by default, on when asked, and a store reads whatever it was written with', async t => {
+  const text = Buffer.from('a line of a log that repeats itself\n'.repeat(60_000))
+  const sizes: Record<string, number> = {}
+  for (const compression of [false, true]) {
+    const location = await tempDir(t)
+    const box = await Spacebox.open({ location, ...(compression ? { compression } : {}) })
+    await box.createBucket('logs')
+    await box.putObject('logs', 'day.log', text)
+    await box.compact()
+    sizes[String(compression)] = (await box.stats()).bytesOnDisk as number
+    await box.close()
+    const again = await Spacebox.open({ location, compression: !compression })
+    t.ok((await readAll((await again.getObject('logs', 'day.log')).body)).equals(text), `written with compression ${compression}, read with ${!compression}`)
+    await again.close()
+  }
+  t.ok(sizes.false! > text.length, `uncompressed by default: ${sizes.false} bytes on disk for ${text.length}`)
+  t.ok(sizes.true! < text.length / 4, `compressed when asked: ${sizes.true} bytes`)
+  await t.rejects(Spacebox.open({ memory: true, compression: 'yes' as never }), TypeError)
+})
