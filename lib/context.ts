@@ -5,6 +5,7 @@ import type { Gate } from './internal/gate.js'
 import type { Owner, StoreStats } from './types.js'
 import type { KeyProvider } from './crypto/provider.js'
 import type { Space } from './storage/space.js'
+import type { SegmentFiles } from './storage/files.js'
 
 /** What the engine modules share: the database, its sublevels and the store's settings. */
 export interface Context {
@@ -39,6 +40,8 @@ export interface Context {
   lifecycleIndexed: Set<string>
   /** Live bytes and disk space: counted as batches commit, given back by compaction. */
   space: Space
+  /** Segment files, in a store spacebox opened on disk; elsewhere every segment is chunks. */
+  files: SegmentFiles | undefined
 }
 
 export type WriteOptions = AbstractBatchOptions<unknown, unknown> & AbstractPutOptions<unknown, unknown> & AbstractDelOptions<unknown>

@@ -67,6 +67,13 @@ export interface OpenOptions {
    */
   compression?: boolean
   /**
+   * In a store on disk that spacebox opens, a body of more than one chunk (a large object, a
+   * multipart part) is written once to a file of its own under `<location>/blobs`, not through
+   * LevelDB's log and compactions; its space comes back when it is deleted. Default true; false
+   * keeps every byte in LevelDB. Files already written stay readable either way.
+   */
+  segmentFiles?: boolean
+  /**
    * Background compaction, which gives deleted data's disk space back (on disk: classic-level;
    * elsewhere nothing to do). `false` leaves it to `compact()`. Default `{}`: the defaults below.
    */

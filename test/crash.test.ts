@@ -25,6 +25,7 @@ import { Level } from 'level'
 import { Spacebox, type ObjectVersion } from '../lib/index.js'
 import { completionAgeId, ID_LENGTH, openSublevels, SORT_KEY_LENGTH } from '../lib/schema/keys.js'
 import { chunkCount, decodeHead, type PartRecord, type Segment, type UploadRecord } from '../lib/schema/records.js'
+import { segmentFileProblems } from './fixtures/segment-files.js'
 import { transpileChild } from './fixtures/transpiled.js'
 import { readAll, tempDir } from './helpers.js'
 import {
@@ -556,8 +557,10 @@ async function verifyRaw (location: string, problems: Problems): Promise<void> {
     if (orphans > 3) problems.push(`raw: ${orphans} orphan chunks in all`)
     for (const [id, { segment, owner }] of owners) {
       const count = counts.get(id) ?? 0
-      if (count !== chunkCount(segment)) problems.push(`raw: ${owner} has ${count} of the ${chunkCount(segment)} chunks of segment ${id}`)
+      const expected = segment.file === undefined ? chunkCount(segment) : 0
+      if (count !== expected) problems.push(`raw: ${owner} has ${count} of the ${expected} chunks of segment ${id}`)
     }
+    problems.push(...await segmentFileProblems(location, sub, owners))
   } finally {
     await db.close()
   }

@@ -158,7 +158,10 @@ t.test('stored files never hold the plaintext of an encrypted object', async t =
   await box.putObject('scan', 'customer', marker, { customerKey: { key: randomBytes(32) } })
   await box.close()
   const needle = Buffer.from('PLAINTEXT-MARKER-PLAINTEXT')
-  for (const file of await readdir(location)) {
+  const files = [...await readdir(location), ...(await readdir(join(location, 'blobs'))).map(name => join('blobs', name))]
+  t.ok(files.some(file => file.startsWith('blobs')), 'the chunked object is a segment file')
+  for (const file of files) {
+    if (file === 'blobs') continue
     if ((await readFile(join(location, file))).includes(needle)) t.fail(`${file} holds plaintext`)
   }
   t.pass('no plaintext in the store files')

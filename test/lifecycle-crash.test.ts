@@ -20,6 +20,7 @@ import { DAY_MS, expiryKey, ID_LENGTH, objectKeyName, openSublevels, versionKeyN
 import { chunkCount, decodeHead, type PartRecord, type Segment } from '../lib/schema/records.js'
 import { CHUNK, PLAIN, T0, T1, VERSIONED, populate } from './fixtures/crash-lifecycle-setup.js'
 import { Rng } from './fixtures/crash-model.js'
+import { segmentFileProblems } from './fixtures/segment-files.js'
 import { transpileChild } from './fixtures/transpiled.js'
 import { readAll, tempDir } from './helpers.js'
 
@@ -98,7 +99,11 @@ async function problems (location: string): Promise<string[]> {
     const chunks = new Map<string, number>()
     for await (const key of sub.chunks.keys()) chunks.set(key.slice(0, ID_LENGTH), (chunks.get(key.slice(0, ID_LENGTH)) ?? 0) + 1)
     for (const [id, count] of chunks) if (!segments.has(id)) found.push(`${count} chunks of segment ${id}, which nothing references`)
-    for (const [id, segment] of segments) if ((chunks.get(id) ?? 0) !== chunkCount(segment)) found.push(`segment ${id} has ${chunks.get(id) ?? 0} of ${chunkCount(segment)} chunks`)
+    for (const [id, segment] of segments) {
+      const expected = segment.file === undefined ? chunkCount(segment) : 0
+      if ((chunks.get(id) ?? 0) !== expected) found.push(`segment ${id} has ${chunks.get(id) ?? 0} of ${expected} chunks`)
+    }
+    found.push(...await segmentFileProblems(location, sub, new Map([...segments].map(([id, segment]) => [id, { segment, owner: `segment ${id}` }]))))
     // A bucket's index is whole once its build is marked complete; before, part of it may be there.
     const complete = new Set((await sub.buckets.values().all()).filter(b => (b as { lifecycleIndexed?: boolean }).lifecycleIndexed === true).map(b => (b as { id: string }).id))
     const indexed = new Set((await sub.expiry.keys().all()).map(k => k.toString('hex')))

@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { Spacebox } from '../lib/index.js'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { openSublevels } from '../lib/schema/keys.js'
+import { decodeHead } from '../lib/schema/records.js'
 import { bytes, readAll, tempDir } from './helpers.js'
 
 const child = fileURLToPath(new URL('./fixtures/child-store.ts', import.meta.url))
@@ -67,6 +70,7 @@ t.test('a process killed mid-put leaves the committed objects intact and no orph
   const before = openSublevels(raw)
   t.ok((await before.pending.keys().all()).length > 0, 'the crash left pending segments')
   await raw.close()
+  t.equal((await readdir(join(location, 'blobs'))).length, 4, 'and their files, beside the two committed objects\' (more than a chunk each)')
 
   const box = await Spacebox.open({ location })
   t.ok((await readAll((await box.getObject('crash', 'keep')).body)).equals(Buffer.alloc(20_000, 1)))
@@ -77,7 +81,11 @@ t.test('a process killed mid-put leaves the committed objects intact and no orph
   const after = new Level(location)
   const sub = openSublevels(after)
   t.same(await sub.pending.keys().all(), [], 'the sweep cleared every pending marker')
-  t.equal((await sub.chunks.keys().all()).length, 2 * Math.ceil(20_000 / 4096), 'only the chunks of committed objects remain')
+  const files = (await readdir(join(location, 'blobs'))).sort()
+  const referenced = []
+  for await (const value of sub.objects.values()) referenced.push(...(decodeHead(value).head.segments ?? []).map(segment => segment.id))
+  t.same(files, referenced.sort(), 'only the files of committed objects remain')
+  t.same(await sub.chunks.keys().all(), [], 'and no chunk')
   await after.close()
 })
 
@@ -123,7 +131,8 @@ t.test('compression: off by default, on when asked, and a store reads whatever i
   const sizes: Record<string, number> = {}
   for (const compression of [false, true]) {
     const location = await tempDir(t)
-    const box = await Spacebox.open({ location, ...(compression ? { compression } : {}) })
+    // One chunk: kept in LevelDB, which compresses (segment files are stored as they are).
+    const box = await Spacebox.open({ location, chunkSize: 4 * 1024 * 1024, ...(compression ? { compression } : {}) })
     await box.createBucket('logs')
     await box.putObject('logs', 'day.log', text)
     await box.compact()

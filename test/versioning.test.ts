@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { LocalKeyProvider, Spacebox, type KeyProvider, type ObjectVersion } from '../lib/index.js'
-import { openSublevels } from '../lib/schema/keys.js'
+import { FORMAT_VERSION, openSublevels } from '../lib/schema/keys.js'
 import { bytes, md5hex, readAll, tempDir } from './helpers.js'
 
 const VERSION_ID = /^[0-9a-f]{24}[A-Za-z0-9._]{8}$/
@@ -421,7 +421,7 @@ for (const { name, options: make } of reopenable) {
   })
 }
 
-t.test('a store of format 1 opens, reads its objects as null versions, and is marked format 2', async t => {
+t.test('a store of format 1 opens, reads its objects as null versions, and is marked as the current format', async t => {
   const location = await tempDir(t)
   // Objects written before versioning existed: records without an order, dated by a clock far ahead
   // (an order taken from the time could otherwise sort after the versions written later).
@@ -449,7 +449,7 @@ t.test('a store of format 1 opens, reads its objects as null versions, and is ma
   await box.close()
 
   const check = new Level(location)
-  t.same(await openSublevels(check).meta.get('format'), { v: 2, created }, 'marked format 2, its creation date kept')
+  t.same(await openSublevels(check).meta.get('format'), { v: FORMAT_VERSION, created }, 'marked the current format, its creation date kept')
   await check.close()
 })
 

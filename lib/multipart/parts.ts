@@ -12,7 +12,7 @@ import { assertWriteConditions, checkReadConditions, copySourceConditions } from
 import { checksumPlan, encryptionInfo, objectFields } from '../objects/fields.js'
 import { checkVersionId, readVersion, reportedId } from '../objects/versions.js'
 import { chunkDeletes } from '../objects/heads.js'
-import { storedBody } from '../objects/reader.js'
+import { readingSnapshot, storedBody } from '../objects/reader.js'
 import { receive, type Received } from '../objects/receive.js'
 import { cipherOf, encryptionFor } from '../crypto/encryption.js'
 import { tagsField } from '../tags.js'
@@ -94,7 +94,7 @@ export async function uploadPartCopy (ctx: Context, buckets: Buckets, bucketName
   assertPartNumber(partNumber, where)
   const sourceVersionId = checkVersionId(options.sourceVersionId, { bucket: srcBucket, key: srcKey }, 'sourceVersionId')
   const upload = await readUpload(ctx, bucket.record.id, where, uploadId)
-  const snapshot = ctx.db.snapshot()
+  const snapshot = readingSnapshot(ctx)
   let body
   let copySourceVersionId
   try {

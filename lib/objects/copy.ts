@@ -11,11 +11,13 @@ import { assertWriteConditions, checkReadConditions, copySourceConditions } from
 import { aclField, encryptionInfo, objectFields } from './fields.js'
 import { receive } from './receive.js'
 import { commitHead, commitReceived } from './commit.js'
-import { storedBody } from './reader.js'
+import { readingSnapshot, storedBody } from './reader.js'
 import { cipherOf, encryptionFor } from '../crypto/encryption.js'
 import type { ChecksumAlgorithm } from '../internal/checksums.js'
 import { checkVersionId, readVersion, reportedId } from './versions.js'
 import { discardSegment } from './writer.js'
+import { constants, createReadStream } from 'node:fs'
+import { copyFile } from 'node:fs/promises'
 import { storageClassField, storageClassOf } from './storage-class.js'
 import { tagsField } from '../tags.js'
 
@@ -52,7 +54,7 @@ export async function copyObject (ctx: Context, buckets: Buckets, srcBucket: str
   const storageClass = storageClassField(options.storageClass, where)
   // Copying an older version onto its own key is how S3 restores it.
   const ontoItself = src === dst && srcKey === dstKey && replaced === undefined && !reencrypt && sourceVersionId === undefined
-  const snapshot = ctx.db.snapshot()
+  const snapshot = readingSnapshot(ctx)
   const copied: Segment[] = []
   try {
     const stored = await readVersion(ctx, src.record.id, { bucket: srcBucket, key: srcKey }, sourceVersionId, snapshot, true)
@@ -110,6 +112,17 @@ async function copySegment (ctx: Context, segment: Segment, snapshot: AbstractSn
   const id = newId()
   const { chunks, pending } = ctx.sub
   await pending.put(id, String(Date.now()))
+  if (segment.file !== undefined && ctx.files !== undefined) {
+    // A plaintext segment file is the bytes themselves: copied whole (a clone where the filesystem can).
+    try {
+      await copyFile(ctx.files.path(segment.id), ctx.files.path(id), constants.COPYFILE_FICLONE)
+      if (md5 !== undefined) for await (const piece of createReadStream(ctx.files.path(id))) md5.update(piece as Buffer)
+    } catch (err) {
+      await discardSegment(ctx, id).catch(() => {})
+      throw err
+    }
+    return { ...segment, id }
+  }
   try {
     let batch = chunks.batch()
     let bytes = 0

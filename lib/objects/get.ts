@@ -7,7 +7,7 @@ import type { GetObjectOptions, GetObjectResult, HeadObjectOptions, ObjectInfo }
 import { checkReadConditions } from './conditions.js'
 import { toInfo } from './fields.js'
 import { partRange, partsCount, resolveRange } from './range.js'
-import { bytesBody, damaged, inlineBytes, oneChunk, openBody, readChunk } from './reader.js'
+import { bytesBody, damaged, inlineBytes, oneChunk, openBody, readChunk, readingSnapshot } from './reader.js'
 import { cipherOf } from '../crypto/encryption.js'
 import { checkVersionId, readVersion, reportedId } from './versions.js'
 import type { StoredObject } from './heads.js'
@@ -69,7 +69,7 @@ export async function getObject (ctx: Context, buckets: Buckets, bucket: string,
       stored = again
       continue
     }
-    const snapshot = ctx.db.snapshot()
+    const snapshot = readingSnapshot(ctx)
     try {
       const again = await read(snapshot)
       if (again.head.segments?.[0]?.id !== stored.head.segments?.[0]?.id) {

@@ -7,6 +7,7 @@ import { chunkKey, objectKey } from '../schema/keys.js'
 import { chunkCount, decodeHead, type ObjectHead, type Segment } from '../schema/records.js'
 import type { BatchOp, Context } from '../context.js'
 import { frees } from '../storage/space.js'
+import type { SegmentFiles } from '../storage/files.js'
 
 export interface StoredObject {
   head: ObjectHead
@@ -35,6 +36,11 @@ export async function readHead (ctx: Context, bucketId: string, key: string, sna
 export function chunkDeletes (ctx: Context, segments: Segment[] | undefined): BatchOp[] {
   const ops: BatchOp[] = []
   for (const segment of segments ?? []) {
+    if (segment.file !== undefined) {
+      // Its file goes once the batch is written (unlinkDead).
+      ops.push(frees({ type: 'put', sublevel: ctx.sub.dead, key: segment.id, value: '' }, segment.size))
+      continue
+    }
     for (let i = 0, n = chunkCount(segment); i < n; i++) {
       const op: BatchOp = { type: 'del', sublevel: ctx.sub.chunks, key: chunkKey(segment.id, i) }
       ops.push(i === 0 ? frees(op, segment.size) : op)
@@ -46,4 +52,22 @@ export function chunkDeletes (ctx: Context, segments: Segment[] | undefined): Ba
 /** The lock every change of one object's record holds. */
 export function objectLock (bucketId: string, key: string): string {
   return `object\0${bucketId}\0${key}`
+}
+
+/**
+ * Unlink the file of every segment a written batch marks dead, once no read that began before it
+ * can need it, then drop the mark (storage/files.ts). Listens for the life of the database.
+ */
+export function unlinkDead (ctx: Context, files: SegmentFiles): void {
+  const prefix = ctx.sub.dead.prefix
+  ctx.db.on('write', (ops: Array<{ type: string, key: unknown }>) => {
+    for (const op of ops) {
+      if (op.type !== 'put') continue
+      const key = typeof op.key === 'string' ? op.key : op.key instanceof Uint8Array ? Buffer.from(op.key).toString('latin1') : ''
+      if (!key.startsWith(prefix)) continue
+      const id = key.slice(prefix.length)
+      // A store closed first keeps the mark: its next open unlinks the file.
+      files.release(id, () => { ctx.sub.dead.del(id).catch(() => {}) })
+    }
+  })
 }

@@ -1,3 +1,4 @@
+import { open, type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { AbstractSnapshot } from 'abstract-level'
 import { SpaceboxError, fromStorageError } from '../errors.js'
@@ -7,6 +8,7 @@ import type { Context } from '../context.js'
 import type { ByteRange } from '../types.js'
 import type { StoredObject } from './heads.js'
 import type { ObjectCipher } from '../crypto/object-cipher.js'
+import type { SegmentFiles } from '../storage/files.js'
 
 /**
  * A Readable of bytes `range` (inclusive) of a chunked object, read through `snapshot`, taken
@@ -18,7 +20,25 @@ export function openBody (ctx: Context, stored: StoredObject, range: ByteRange |
   const end = range?.end ?? stored.head.size - 1
   const body = Readable.from(readSegments(ctx, stored.head.segments ?? [], start, end, snapshot, cipher), { objectMode: false })
   body.once('close', () => { snapshot.close().catch(() => {}) })
+  if (stored.head.segments?.some(segment => segment.file !== undefined) === true) segmentFiles(ctx).track(body)
   return body
+}
+
+/**
+ * A snapshot to read chunks under: while it is open, no segment file that it can see is unlinked
+ * (storage/files.ts). Close it as any snapshot.
+ */
+export function readingSnapshot (ctx: Context): AbstractSnapshot {
+  const snapshot = ctx.db.snapshot()
+  const ended = ctx.files?.reading()
+  if (ended !== undefined) {
+    const close = snapshot.close.bind(snapshot)
+    snapshot.close = async () => {
+      ended()
+      await close()
+    }
+  }
+  return snapshot
 }
 
 /** The bytes `range` of any stored object, read under `snapshot` (released here if not needed). */
@@ -59,8 +79,39 @@ export function oneChunk (segments: Segment[], start: number, end: number): { se
 
 /** One chunk, checked for its expected size; undefined if it is not there. */
 export async function readChunk (ctx: Context, segment: Segment, index: number, cipher: ObjectCipher | undefined): Promise<Buffer | undefined> {
+  if (segment.file !== undefined) {
+    let file
+    try {
+      file = await open(segmentFiles(ctx).path(segment.id), 'r')
+    } catch (err) {
+      // Deleted since its record was read: the caller reads the record again.
+      if ((err as { code?: string }).code === 'ENOENT') return undefined
+      throw err
+    }
+    try {
+      return plainChunk(segment, index, await fileChunk(file, segment, index), cipher)
+    } finally {
+      await file.close()
+    }
+  }
   const stored = await ctx.sub.chunks.get(chunkKey(segment.id, index))
   return stored === undefined ? undefined : plainChunk(segment, index, stored, cipher)
+}
+
+/** The files of a store; a segment file in a store opened without them cannot be read. */
+function segmentFiles (ctx: Context): SegmentFiles {
+  if (ctx.files === undefined) throw new SpaceboxError('InternalError', 'This object is stored in a segment file: open the store by its location to read it')
+  return ctx.files
+}
+
+/** Chunk `index` of a segment file as stored (sealed, if encrypted). */
+async function fileChunk (file: FileHandle, segment: Segment, index: number): Promise<Buffer> {
+  const stride = segment.file as number
+  const plain = Math.min(segment.chunkSize, segment.size - index * segment.chunkSize)
+  const length = plain + stride - segment.chunkSize
+  const out = Buffer.allocUnsafe(length)
+  const { bytesRead } = await file.read(out, 0, length, index * stride)
+  return bytesRead === length ? out : out.subarray(0, bytesRead)
 }
 
 /** A stored chunk opened (if sealed) and checked for its expected size. */
@@ -92,6 +143,29 @@ async function * readSegment (ctx: Context, segment: Segment, from: number, to: 
   const { chunkSize } = segment
   const first = Math.floor(from / chunkSize)
   const last = Math.floor((to - 1) / chunkSize)
+  if (segment.file !== undefined) {
+    // The snapshot's read keeps the file from being unlinked until it closes (storage/files.ts).
+    const file = await open(segmentFiles(ctx).path(segment.id), 'r').catch(err => {
+      throw (err as { code?: string }).code === 'ENOENT' ? damaged(segment, first) : err
+    })
+    // One chunk read ahead while the last one is consumed.
+    let next: Promise<Buffer> | undefined = fileChunk(file, segment, first)
+    try {
+      for (let index = first; index <= last; index++) {
+        const offset = index * chunkSize
+        const stored = await (next as Promise<Buffer>)
+        next = index < last ? fileChunk(file, segment, index + 1) : undefined
+        const chunk = plainChunk(segment, index, stored, cipher)
+        const sliceStart = Math.max(from - offset, 0)
+        const sliceEnd = Math.min(to - offset, chunk.length)
+        yield sliceStart === 0 && sliceEnd === chunk.length ? chunk : chunk.subarray(sliceStart, sliceEnd)
+      }
+    } finally {
+      await next?.catch(() => {})
+      await file.close()
+    }
+    return
+  }
   // The limit spares the iterator one read past the last chunk.
   const options = { gte: chunkKey(segment.id, first), lte: chunkKey(segment.id, last), limit: last - first + 1, snapshot }
   let index = first

@@ -1,6 +1,7 @@
 import { SpaceboxError } from '../errors.js'
 import { chunkKey, segmentRange } from '../schema/keys.js'
 import type { Segment } from '../schema/records.js'
+import type { FileHandle } from 'node:fs/promises'
 import type { Context } from '../context.js'
 import type { Digests } from '../internal/checksums.js'
 import { newId } from '../internal/ids.js'
@@ -13,8 +14,9 @@ export type Written = { size: number, inline: Buffer, segment?: undefined } | { 
  * Cuts a byte stream into fixed-size chunks and stores them under a fresh segment id, hashing as
  * the bytes pass. A body no larger than the inline threshold never touches the chunks sublevel.
  * The first chunk is written together with a `pending` marker, so that a crash before the
- * object's record points at the segment leaves a trace that the sweep at open removes.
- * One chunk write is kept in flight while the next chunk fills.
+ * object's record points at the segment leaves a trace that the sweep at open removes. A body of
+ * a chunk or more, in a store with segment files, goes to a file instead, created after the
+ * marker. One chunk write is kept in flight while the next chunk fills.
  */
 export class SegmentWriter {
   readonly #ctx: Context
@@ -29,6 +31,11 @@ export class SegmentWriter {
   #index = 0
   #inflight: Promise<void> | undefined
   #failure: unknown
+  /** The segment's file, and where the next chunk goes in it. */
+  #file: FileHandle | undefined
+  #position = 0
+  /** Bytes a whole stored chunk takes in the file. */
+  #stride: number | undefined
 
   /**
    * `inline: false` always yields a segment (multipart parts, whose chunks outlive their record).
@@ -54,7 +61,8 @@ export class SegmentWriter {
     this.#pieces.push(data)
     this.#buffered += data.length
     const chunkSize = this.#ctx.chunkSize
-    while (this.#buffered >= chunkSize) await this.#flush(this.#take(chunkSize))
+    // Only past a whole chunk: the last is written at the end.
+    while (this.#buffered > chunkSize) await this.#flush(this.#take(chunkSize), true)
   }
 
   /** Store what is left and return where the body is. */
@@ -63,16 +71,29 @@ export class SegmentWriter {
       const bytes = this.#take(this.#buffered)
       return { size: this.#size, inline: this.#cipher === undefined ? bytes : this.#cipher.sealInline(bytes) }
     }
-    if (this.#buffered > 0) await this.#flush(this.#take(this.#buffered))
+    if (this.#buffered > 0) await this.#flush(this.#take(this.#buffered), false)
     await this.#settle()
     // An empty segment has no chunk and so no pending marker: nothing to sweep.
     const id = this.#segmentId ?? newId()
-    return { size: this.#size, segment: { id, size: this.#size, chunkSize: this.#ctx.chunkSize } }
+    const segment: Segment = { id, size: this.#size, chunkSize: this.#ctx.chunkSize }
+    if (this.#file !== undefined) {
+      const file = this.#file
+      this.#file = undefined
+      try {
+        if ((this.#ctx.write as { sync?: boolean }).sync === true) await file.datasync()
+      } finally {
+        await file.close()
+      }
+      segment.file = this.#stride as number
+    }
+    return { size: this.#size, segment }
   }
 
   /** Remove whatever this writer stored. Safe to call at any point, more than once. */
   async discard (): Promise<void> {
     await this.#inflight?.catch(() => {})
+    await this.#file?.close().catch(() => {})
+    this.#file = undefined
     const id = this.#segmentId
     if (id === undefined) return
     this.#segmentId = undefined
@@ -106,20 +127,34 @@ export class SegmentWriter {
     return out
   }
 
-  async #flush (chunk: Buffer): Promise<void> {
+  /** Store a chunk; `more`: bytes follow it. A body of a chunk or more is a file, where there are files. */
+  async #flush (chunk: Buffer, more: boolean): Promise<void> {
     await this.#settle()
     const { chunks, pending } = this.#ctx.sub
     const index = this.#index++
     const first = this.#segmentId === undefined
     const id = this.#segmentId ??= newId()
     const stored = this.#cipher === undefined ? chunk : this.#cipher.sealChunk(id, index, chunk)
-    const write = first
-      ? this.#ctx.db.batch([
-        { type: 'put', sublevel: pending, key: id, value: String(Date.now()) },
-        { type: 'put', sublevel: chunks, key: chunkKey(id, index), value: stored }
-      ])
-      : chunks.put(chunkKey(id, index), stored)
-    this.#inflight = write.catch(err => { this.#failure = err })
+    const files = this.#ctx.files
+    if (first && (more || chunk.length === this.#ctx.chunkSize) && files?.writing === true) {
+      // The mark first, as durable as a commit: a crash after the file exists must find it.
+      await pending.put(id, String(Date.now()), this.#ctx.write)
+      this.#file = await files.create(id)
+      this.#stride = stored.length
+    }
+    let write: Promise<unknown>
+    if (this.#file !== undefined) {
+      write = this.#file.write(stored, 0, stored.length, this.#position)
+      this.#position += stored.length
+    } else {
+      write = first
+        ? this.#ctx.db.batch([
+          { type: 'put', sublevel: pending, key: id, value: String(Date.now()) },
+          { type: 'put', sublevel: chunks, key: chunkKey(id, index), value: stored }
+        ])
+        : chunks.put(chunkKey(id, index), stored)
+    }
+    this.#inflight = write.then(() => {}, err => { this.#failure = err })
   }
 
   async #settle (): Promise<void> {
@@ -129,8 +164,9 @@ export class SegmentWriter {
   }
 }
 
-/** Delete a segment's chunks, then its pending marker (so a crash in between is swept later). */
+/** Delete a segment's chunks (or file), then its pending marker (so a crash in between is swept later). */
 export async function discardSegment (ctx: Context, id: string): Promise<void> {
   await ctx.sub.chunks.clear(segmentRange(id))
+  await ctx.files?.remove(id)
   await ctx.sub.pending.del(id)
 }

@@ -1,3 +1,4 @@
+import type { SegmentFiles } from '../storage/files.js'
 import { randomBytes } from 'node:crypto'
 import { SpaceboxError } from '../errors.js'
 import { FORMAT_KEY, FORMAT_VERSION, IDENTITY_KEY, segmentRange, type Sublevels } from './keys.js'
@@ -37,13 +38,20 @@ export async function loadIdentity (sub: Sublevels): Promise<{ ownerId: string }
 
 /**
  * Remove what a crash left behind: segments still marked pending were never committed to an
- * object record, so nothing can reference their chunks. Returns how many were swept.
+ * object record, so nothing can reference their chunks or file; segments marked dead lost their
+ * last record in a batch whose file was not unlinked yet. Returns how many were swept.
  */
-export async function sweep (sub: Sublevels): Promise<number> {
+export async function sweep (sub: Sublevels, files: SegmentFiles | undefined): Promise<number> {
   let swept = 0
   for await (const id of sub.pending.keys()) {
     await sub.chunks.clear(segmentRange(id))
+    await files?.remove(id)
     await sub.pending.del(id)
+    swept++
+  }
+  for await (const id of sub.dead.keys()) {
+    await files?.remove(id)
+    await sub.dead.del(id)
     swept++
   }
   return swept

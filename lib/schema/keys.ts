@@ -32,6 +32,8 @@
  * |           | `m` current delete marker, `n` noncurrent) + | entry per version, in buckets with |
  * |           | day (u32 BE: written, or made noncurrent) +  | lifecycle rules (versions.ts)      |
  * |           | object key (+ 0x00 + version id for `n`)     |                                    |
+ * | `dead`    | segmentId (24)                               | nothing: a segment file to unlink  |
+ * |           |                                              | (storage/files.ts)                 |
  * | `done`    | `u` + uploadId                               | CompletionRecord (JSON): what a    |
  * |           |                                              | completed upload answered, a day   |
  * |           | `t` + completion time (12 hex) + uploadId    | nothing: those records by age      |
@@ -41,6 +43,10 @@
  * exactly LevelDB's order. Chunks are keyed by segment, not by object name: a segment is written
  * under a fresh time-ordered id, so its chunks sort in write order (LevelDB ingests sorted keys far
  * faster), and replacing or deleting an object deletes a known, contiguous run of keys.
+ *
+ * In a store on disk, a segment of more than one chunk is a file (storage/files.ts) rather than
+ * chunks: its record says so (`Segment.file`), and `pending` and `dead` guard the file's creation
+ * and removal as they guard chunks.
  *
  * Versions: `objects` holds every key's current version (a delete marker included), so reading the
  * latest is one get and listings never see noncurrent data; a key has a record there exactly while
@@ -55,8 +61,11 @@
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 
-/** 2: versions and delete markers (a store of format 1 is read as is). */
-export const FORMAT_VERSION = 2
+/**
+ * 2: versions and delete markers; 3: segment files, which an older spacebox could not read (stores
+ * of formats 1 and 2 are read as they are).
+ */
+export const FORMAT_VERSION = 3
 export const ID_LENGTH = 24
 
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -78,6 +87,7 @@ export interface Sublevels {
   public: Sublevel<Buffer, string>
   expiry: Sublevel<Buffer, string>
   done: Sublevel<string, unknown>
+  dead: Sublevel<string, string>
 }
 
 export function openSublevels (db: AnyLevel): Sublevels {
@@ -96,7 +106,8 @@ export function openSublevels (db: AnyLevel): Sublevels {
     bkeys: db.sublevel<string, unknown>('bkeys', { valueEncoding: 'json' }),
     public: db.sublevel<Buffer, string>('public', { keyEncoding: 'buffer', valueEncoding: 'utf8' }),
     expiry: db.sublevel<Buffer, string>('expiry', { keyEncoding: 'buffer', valueEncoding: 'utf8' }),
-    done: db.sublevel<string, unknown>('done', { valueEncoding: 'json' })
+    done: db.sublevel<string, unknown>('done', { valueEncoding: 'json' }),
+    dead: db.sublevel<string, string>('dead', {})
   }
 }
 

@@ -97,6 +97,11 @@ export interface Segment {
   id: string
   size: number
   chunkSize: number
+  /**
+   * A segment file (storage/files.ts) instead of chunks: the bytes a whole chunk takes in it (the
+   * chunk size, plus the seal's overhead when encrypted); chunk i starts at i times this.
+   */
+  file?: number
 }
 
 /** Standard headers stored with an object and returned on reads. */

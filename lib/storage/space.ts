@@ -12,6 +12,7 @@ import { decodeHead, type ObjectHead, type PartRecord, type SpaceRecord } from '
 import type { StoreStats } from '../types.js'
 import { Compactor, leveldbOf, type CompactionSettings, type Quiet } from './compactor.js'
 import { directorySize } from './disk.js'
+import { join } from 'node:path'
 
 /** The property a batch op carries when it takes live bytes away with it. */
 const FREES = 'spaceboxFrees'
@@ -100,9 +101,12 @@ export class Space {
     return this.#base === undefined || this.#lost ? undefined : this.#base + this.#delta
   }
 
-  /** Size of the database's directory, for a store on disk: a readdir and a stat per file (LevelDB keeps about one per 2 MiB). */
+  /**
+   * Size of the database's directory and its segment files, for a store on disk: a readdir and a
+   * stat per file (LevelDB keeps about one per 2 MiB; a segment file holds a large object or part).
+   */
   get bytesOnDisk (): number | undefined {
-    return this.#location === undefined ? undefined : directorySize(this.#location)
+    return this.#location === undefined ? undefined : directorySize(this.#location) + directorySize(join(this.#location, 'blobs'))
   }
 
   /** The database can compact (classic-level); memory-level and others cannot, and compaction does nothing. */
