@@ -14,16 +14,31 @@ const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-']
 const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']
 
 /**
- * Throws InvalidBucketName unless `name` follows S3's naming rules for general purpose buckets.
- * With `creating`, also the rule spacebox came to late: each dot-separated label starts and ends
- * with a letter or digit (no `-.` or `.-`); a bucket made before keeps working.
+ * Which of S3's naming rules for general purpose buckets `name` breaks, in words; undefined when it
+ * breaks none. With `creating`, also the rule spacebox came to late: each dot-separated label
+ * starts and ends with a letter or digit (no `-.` or `.-`); a bucket made before keeps working.
  */
+export function bucketNameProblem (name: unknown, creating = false): string | undefined {
+  if (typeof name !== 'string') return 'a bucket name is a string'
+  if (name.length < 3 || name.length > 63) return `a bucket name is 3 to 63 characters long (this one has ${name.length})`
+  if (!/^[a-z0-9.-]*$/.test(name)) return 'a bucket name has only lowercase letters, digits, dots and hyphens'
+  if (!BUCKET_CHARS.test(name)) return 'a bucket name begins and ends with a letter or digit'
+  if (name.includes('..')) return 'a bucket name has no two dots in a row'
+  if (creating && (name.includes('-.') || name.includes('.-'))) return 'each dot-separated part of a bucket name begins and ends with a letter or digit'
+  if (IPV4.test(name)) return 'a bucket name is not an IP address'
+  const prefix = RESERVED_PREFIXES.find(p => name.startsWith(p))
+  if (prefix !== undefined) return `a bucket name does not begin with ${prefix}, which S3 reserves`
+  const suffix = RESERVED_SUFFIXES.find(s => name.endsWith(s))
+  if (suffix !== undefined) return `a bucket name does not end with ${suffix}, which S3 reserves`
+  return undefined
+}
+
+/** Throws InvalidBucketName, saying which rule, unless `name` follows S3's naming rules (bucketNameProblem). */
 export function assertBucketName (name: unknown, creating = false): asserts name is string {
-  if (typeof name !== 'string' || name.length < 3 || name.length > 63 || !BUCKET_CHARS.test(name) ||
-    name.includes('..') || IPV4.test(name) || (creating && (name.includes('-.') || name.includes('.-'))) ||
-    RESERVED_PREFIXES.some(p => name.startsWith(p)) || RESERVED_SUFFIXES.some(s => name.endsWith(s))) {
-    throw new SpaceboxError('InvalidBucketName', 'The specified bucket is not valid', {
-      bucket: typeof name === 'string' ? name : undefined
+  const problem = bucketNameProblem(name, creating)
+  if (problem !== undefined) {
+    throw new SpaceboxError('InvalidBucketName', `The specified bucket is not valid: ${problem}`, {
+      bucket: typeof name === 'string' ? name : undefined, detail: { reason: problem }
     })
   }
 }

@@ -331,10 +331,27 @@ t.test('failures are one line on stderr and exit 1', async t => {
   t.equal(refused.code, 1)
   t.equal(refused.err, 'spacebox: the admin token was refused (check --token or SPACEBOX_ADMIN_TOKEN)\n')
   t.notOk(refused.err.includes('sbx_wrong'), 'the token is never echoed')
+})
 
-  const badBucket = cli(['serve', '--memory', '--port', '0', '--bucket', 'Not_Valid'])
-  t.equal(await badBucket.code, 1)
-  t.match(badBucket.err(), /^spacebox: --bucket Not_Valid: .+\n$/)
+t.test('serve checks every --bucket before printing or creating anything, and says which rule a name breaks', async t => {
+  const cases: Array<[string, RegExp]> = [
+    ['a', /3 to 63 characters long \(this one has 1\)/],
+    ['Not_Valid', /only lowercase letters, digits, dots and hyphens/],
+    ['dash-', /begins and ends with a letter or digit/],
+    ['two..dots', /no two dots in a row/],
+    ['foo-.bar', /each dot-separated part/],
+    ['192.168.1.1', /not an IP address/],
+    ['xn--punycode', /does not begin with xn--/],
+    ['name-s3alias', /does not end with -s3alias/]
+  ]
+  for (const [name, reason] of cases) {
+    const data = join(await tempDir(t), 'data')
+    const bad = cli(['serve', '--data', data, '--port', '0', '--bucket', 'fine', '--bucket', name])
+    t.equal(await bad.code, 2, name)
+    t.match(bad.err(), new RegExp(`^spacebox: --bucket "${name.replaceAll('.', '\\.')}": .*${reason.source}`), `${name}: the rule`)
+    t.equal(bad.out(), '', `${name}: nothing printed, no admin token`)
+    t.rejects(stat(data), { code: 'ENOENT' }, `${name}: no data directory made`)
+  }
 })
 
 // The one test of the real entry point: a child process, a real SIGINT. The child loads the TS

@@ -5,6 +5,7 @@ import { isSpaceboxError, Spacebox, type Grant } from '../index.js'
 import { createS3Server, type S3Server } from '../s3/index.js'
 import { privateDir, SHARED_BITS } from '../internal/private-dir.js'
 import { newAdminToken, readAdminToken, saveAdminToken } from './admin-token.js'
+import { bucketNameProblem } from '../validate.js'
 import { formatGrant, grantsOf } from './grants.js'
 import { CliError, UsageError, type Io } from './io.js'
 import { describeKmsKeys, kmsKeyName, kmsKeysIn } from './kms.js'
@@ -60,6 +61,11 @@ export function parseServeArgs (args: string[]): ServeOptions {
   const port = Number(values.port)
   if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port ${JSON.stringify(values.port)} is not a port number`)
   const kmsKeys = (values['kms-key'] ?? []).map(name => kmsKeyName(name, '--kms-key'))
+  // Every flag is checked before anything is printed or created.
+  for (const name of values.bucket ?? []) {
+    const problem = bucketNameProblem(name, true)
+    if (problem !== undefined) throw new UsageError(`--bucket ${JSON.stringify(name)}: ${problem}`)
+  }
   const options: ServeOptions = { memory: values.memory === true, host: values.host, port, region: values.region, buckets: values.bucket ?? [], kmsKeys }
   const websitePort = values['website-port']
   if (websitePort !== undefined) {

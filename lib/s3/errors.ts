@@ -132,6 +132,11 @@ export function toS3Error (err: unknown, method = 'GET'): S3Error {
     if (err.code === 'InvalidStorageClass' && detail.storageClassRequested !== undefined) extras.StorageClassRequested = detail.storageClassRequested
     if (err.code === 'InvalidAccessKeyId' && detail.accessKeyId !== undefined) extras.AWSAccessKeyId = detail.accessKeyId
     if (err.code === 'BucketAlreadyOwnedByYou' && err.bucket !== undefined) extras.BucketName = err.bucket
+    // S3's own words on the wire; the engine's say which rule (err.detail.reason).
+    if (err.code === 'InvalidBucketName') {
+      if (err.bucket !== undefined) extras.BucketName = err.bucket
+      return new S3Error('InvalidBucketName', 'The specified bucket is not valid.', extras)
+    }
     if (err.code === 'InvalidArgument' && detail.argumentName !== undefined) {
       extras.ArgumentName = detail.argumentName
       extras.ArgumentValue = detail.argumentValue ?? ''

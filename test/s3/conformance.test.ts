@@ -3,7 +3,7 @@ import t from 'tap'
 import { connect } from 'node:net'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { serve } from './helpers.js'
-import { hostOf, presignV4, send, signedHead } from './wire.js'
+import { hostOf, presignV4, send, sendSigned, signedHead } from './wire.js'
 
 /** Write raw bytes and read the whole answer (the server closes after it: `connection: close`). */
 async function exchange (url: string, bytes: string): Promise<string> {
@@ -40,6 +40,10 @@ t.test('a bucket name with a dash beside a dot is refused, as S3 refuses it', as
   }
   await client.send(new CreateBucketCommand({ Bucket: 'foo-bar.baz-1' }))
   t.pass('dashes inside a label are fine')
+  const raw = await sendSigned(s.server.url, s.credentials, 'PUT', '/foo-.bar')
+  t.match(raw.text, /<Code>InvalidBucketName<\/Code><Message>The specified bucket is not valid\.<\/Message><BucketName>foo-\.bar<\/BucketName>/,
+    'on the wire, S3\'s message and the name (the engine\'s error says which rule)')
+  await t.rejects(s.box.createBucket('foo-.bar'), { code: 'InvalidBucketName', message: /each dot-separated part of a bucket name begins and ends with a letter or digit/, detail: { reason: /dot-separated/ } })
 })
 
 t.test('a presigned URL with a negative X-Amz-Expires has expired: 403 AccessDenied, as S3 answers', async t => {
