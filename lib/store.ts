@@ -54,7 +54,6 @@ import { applyLifecycle } from './lifecycle/apply.js'
 import { LifecycleIndex } from './lifecycle/build.js'
 import { LifecycleScheduler } from './lifecycle/scheduler.js'
 import { SegmentFiles } from './storage/files.js'
-import { unlinkDead } from './objects/heads.js'
 import type { ApplyLifecycleOptions, LifecycleResult, LifecycleRule } from './lifecycle/types.js'
 import { checkBucketTags, checkObjectTags, tagsOf, type StoredTags } from './tags.js'
 import { getObjectTagging, setObjectTags } from './objects/tagging.js'
@@ -159,7 +158,7 @@ export class Spacebox {
       await sweep(sub, files)
       const identity = await loadIdentity(sub)
       const gate = new Gate()
-      space = await Space.open(sub, stats, isNew, compaction, () => gate.quietFor())
+      space = await Space.open(sub, stats, isNew, compaction, () => gate.quietFor(), files)
       const ctx: Context = {
         db,
         sub,
@@ -183,7 +182,6 @@ export class Spacebox {
         space,
         files
       }
-      if (files !== undefined) unlinkDead(ctx, files)
       const usage = await Usage.load(ctx)
       const buckets = await Buckets.load(ctx)
       const box = new Spacebox(ctx, buckets, await AccessKeys.load(ctx, usage), usage, ownsDb)

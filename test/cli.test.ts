@@ -350,7 +350,7 @@ t.test('serve checks every --bucket before printing or creating anything, and sa
     t.equal(await bad.code, 2, name)
     t.match(bad.err(), new RegExp(`^spacebox: --bucket "${name.replaceAll('.', '\\.')}": .*${reason.source}`), `${name}: the rule`)
     t.equal(bad.out(), '', `${name}: nothing printed, no admin token`)
-    t.rejects(stat(data), { code: 'ENOENT' }, `${name}: no data directory made`)
+    await t.rejects(stat(data), { code: 'ENOENT' }, `${name}: no data directory made`)
   }
 })
 

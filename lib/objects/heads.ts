@@ -7,7 +7,6 @@ import { chunkKey, objectKey } from '../schema/keys.js'
 import { chunkCount, decodeHead, type ObjectHead, type Segment } from '../schema/records.js'
 import type { BatchOp, Context } from '../context.js'
 import { frees } from '../storage/space.js'
-import type { SegmentFiles } from '../storage/files.js'
 
 export interface StoredObject {
   head: ObjectHead
@@ -37,7 +36,7 @@ export function chunkDeletes (ctx: Context, segments: Segment[] | undefined): Ba
   const ops: BatchOp[] = []
   for (const segment of segments ?? []) {
     if (segment.file !== undefined) {
-      // Its file goes once the batch is written (unlinkDead).
+      // Its file goes once the batch is written (storage/space.ts hands it to storage/files.ts).
       ops.push(frees({ type: 'put', sublevel: ctx.sub.dead, key: segment.id, value: '' }, segment.size))
       continue
     }
@@ -52,22 +51,4 @@ export function chunkDeletes (ctx: Context, segments: Segment[] | undefined): Ba
 /** The lock every change of one object's record holds. */
 export function objectLock (bucketId: string, key: string): string {
   return `object\0${bucketId}\0${key}`
-}
-
-/**
- * Unlink the file of every segment a written batch marks dead, once no read that began before it
- * can need it, then drop the mark (storage/files.ts). Listens for the life of the database.
- */
-export function unlinkDead (ctx: Context, files: SegmentFiles): void {
-  const prefix = ctx.sub.dead.prefix
-  ctx.db.on('write', (ops: Array<{ type: string, key: unknown }>) => {
-    for (const op of ops) {
-      if (op.type !== 'put') continue
-      const key = typeof op.key === 'string' ? op.key : op.key instanceof Uint8Array ? Buffer.from(op.key).toString('latin1') : ''
-      if (!key.startsWith(prefix)) continue
-      const id = key.slice(prefix.length)
-      // A store closed first keeps the mark: its next open unlinks the file.
-      files.release(id, () => { ctx.sub.dead.del(id).catch(() => {}) })
-    }
-  })
 }

@@ -80,14 +80,9 @@ export function oneChunk (segments: Segment[], start: number, end: number): { se
 /** One chunk, checked for its expected size; undefined if it is not there. */
 export async function readChunk (ctx: Context, segment: Segment, index: number, cipher: ObjectCipher | undefined): Promise<Buffer | undefined> {
   if (segment.file !== undefined) {
-    let file
-    try {
-      file = await open(segmentFiles(ctx).path(segment.id), 'r')
-    } catch (err) {
-      // Deleted since its record was read: the caller reads the record again.
-      if ((err as { code?: string }).code === 'ENOENT') return undefined
-      throw err
-    }
+    // Gone (deleted since its record was read): the caller reads the record again.
+    const file = await openSegmentFile(ctx, segment)
+    if (file === undefined) return undefined
     try {
       return plainChunk(segment, index, await fileChunk(file, segment, index), cipher)
     } finally {
@@ -96,6 +91,16 @@ export async function readChunk (ctx: Context, segment: Segment, index: number, 
   }
   const stored = await ctx.sub.chunks.get(chunkKey(segment.id, index))
   return stored === undefined ? undefined : plainChunk(segment, index, stored, cipher)
+}
+
+/** A segment's file, open for reading; undefined if it is gone. */
+async function openSegmentFile (ctx: Context, segment: Segment): Promise<FileHandle | undefined> {
+  try {
+    return await open(segmentFiles(ctx).path(segment.id), 'r')
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined
+    throw err
+  }
 }
 
 /** The files of a store; a segment file in a store opened without them cannot be read. */
@@ -142,23 +147,29 @@ async function * readSegments (ctx: Context, segments: Segment[], start: number,
 async function * readSegment (ctx: Context, segment: Segment, from: number, to: number, snapshot: AbstractSnapshot, cipher: ObjectCipher | undefined): AsyncGenerator<Buffer> {
   const { chunkSize } = segment
   const first = Math.floor(from / chunkSize)
-  const last = Math.floor((to - 1) / chunkSize)
+  let index = first
+  for await (const stored of storedChunks(ctx, segment, first, Math.floor((to - 1) / chunkSize), snapshot)) {
+    const offset = index * chunkSize
+    const chunk = plainChunk(segment, index++, stored, cipher)
+    const sliceStart = Math.max(from - offset, 0)
+    const sliceEnd = Math.min(to - offset, chunk.length)
+    yield sliceStart === 0 && sliceEnd === chunk.length ? chunk : chunk.subarray(sliceStart, sliceEnd)
+  }
+}
+
+/** Chunks `first`..`last` of a segment as stored, in order, from its file or its chunk records. */
+async function * storedChunks (ctx: Context, segment: Segment, first: number, last: number, snapshot: AbstractSnapshot): AsyncGenerator<Buffer> {
   if (segment.file !== undefined) {
     // The snapshot's read keeps the file from being unlinked until it closes (storage/files.ts).
-    const file = await open(segmentFiles(ctx).path(segment.id), 'r').catch(err => {
-      throw (err as { code?: string }).code === 'ENOENT' ? damaged(segment, first) : err
-    })
+    const file = await openSegmentFile(ctx, segment)
+    if (file === undefined) throw damaged(segment, first)
     // One chunk read ahead while the last one is consumed.
     let next: Promise<Buffer> | undefined = fileChunk(file, segment, first)
     try {
       for (let index = first; index <= last; index++) {
-        const offset = index * chunkSize
         const stored = await (next as Promise<Buffer>)
         next = index < last ? fileChunk(file, segment, index + 1) : undefined
-        const chunk = plainChunk(segment, index, stored, cipher)
-        const sliceStart = Math.max(from - offset, 0)
-        const sliceEnd = Math.min(to - offset, chunk.length)
-        yield sliceStart === 0 && sliceEnd === chunk.length ? chunk : chunk.subarray(sliceStart, sliceEnd)
+        yield stored
       }
     } finally {
       await next?.catch(() => {})
@@ -170,13 +181,9 @@ async function * readSegment (ctx: Context, segment: Segment, from: number, to: 
   const options = { gte: chunkKey(segment.id, first), lte: chunkKey(segment.id, last), limit: last - first + 1, snapshot }
   let index = first
   for await (const [key, stored] of ctx.sub.chunks.iterator(options)) {
-    const offset = index * chunkSize
     if (key !== chunkKey(segment.id, index)) throw damaged(segment, index)
-    const chunk = plainChunk(segment, index, stored, cipher)
-    const sliceStart = Math.max(from - offset, 0)
-    const sliceEnd = Math.min(to - offset, chunk.length)
-    yield sliceStart === 0 && sliceEnd === chunk.length ? chunk : chunk.subarray(sliceStart, sliceEnd)
     index++
+    yield stored
   }
   if (index !== last + 1) throw damaged(segment, index)
 }

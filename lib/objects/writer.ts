@@ -62,7 +62,7 @@ export class SegmentWriter {
     this.#buffered += data.length
     const chunkSize = this.#ctx.chunkSize
     // Only past a whole chunk: the last is written at the end.
-    while (this.#buffered > chunkSize) await this.#flush(this.#take(chunkSize), true)
+    while (this.#buffered > chunkSize) await this.#flush(this.#take(chunkSize))
   }
 
   /** Store what is left and return where the body is. */
@@ -71,7 +71,7 @@ export class SegmentWriter {
       const bytes = this.#take(this.#buffered)
       return { size: this.#size, inline: this.#cipher === undefined ? bytes : this.#cipher.sealInline(bytes) }
     }
-    if (this.#buffered > 0) await this.#flush(this.#take(this.#buffered), false)
+    if (this.#buffered > 0) await this.#flush(this.#take(this.#buffered))
     await this.#settle()
     // An empty segment has no chunk and so no pending marker: nothing to sweep.
     const id = this.#segmentId ?? newId()
@@ -127,8 +127,8 @@ export class SegmentWriter {
     return out
   }
 
-  /** Store a chunk; `more`: bytes follow it. A body of a chunk or more is a file, where there are files. */
-  async #flush (chunk: Buffer, more: boolean): Promise<void> {
+  /** Store a chunk. A body whose first chunk is whole (a chunk or more) is a file, where there are files. */
+  async #flush (chunk: Buffer): Promise<void> {
     await this.#settle()
     const { chunks, pending } = this.#ctx.sub
     const index = this.#index++
@@ -136,7 +136,7 @@ export class SegmentWriter {
     const id = this.#segmentId ??= newId()
     const stored = this.#cipher === undefined ? chunk : this.#cipher.sealChunk(id, index, chunk)
     const files = this.#ctx.files
-    if (first && (more || chunk.length === this.#ctx.chunkSize) && files?.writing === true) {
+    if (first && chunk.length === this.#ctx.chunkSize && files?.writing === true) {
       // The mark first, as durable as a commit: a crash after the file exists must find it.
       await pending.put(id, String(Date.now()), this.#ctx.write)
       this.#file = await files.create(id)

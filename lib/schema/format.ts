@@ -1,8 +1,8 @@
-import type { SegmentFiles } from '../storage/files.js'
 import { randomBytes } from 'node:crypto'
 import { SpaceboxError } from '../errors.js'
 import { FORMAT_KEY, FORMAT_VERSION, IDENTITY_KEY, segmentRange, type Sublevels } from './keys.js'
 import type { FormatRecord, IdentityRecord } from './records.js'
+import type { SegmentFiles } from '../storage/files.js'
 
 /**
  * Check the on-disk format at open: `isNew` for a new store (no format record yet), `older` for a

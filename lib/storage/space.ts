@@ -5,6 +5,7 @@
  * expiry, an aborted upload), so no path has to remember to count: a batch op that takes bytes away
  * carries their number (`frees`). Bytes arrive with a new version (commit.ts asks `freshBytes`) or
  * with a part, whose batch ends its segment's pending mark. Nothing is read or written for it.
+ * The same listener hands the segment files a batch marks dead to be unlinked (storage/files.ts).
  */
 import type { AnyLevel, Sublevels } from '../schema/keys.js'
 import { ID_LENGTH, SPACE_KEY } from '../schema/keys.js'
@@ -12,7 +13,7 @@ import { decodeHead, type ObjectHead, type PartRecord, type SpaceRecord } from '
 import type { StoreStats } from '../types.js'
 import { Compactor, leveldbOf, type CompactionSettings, type Quiet } from './compactor.js'
 import { directorySize } from './disk.js'
-import { join } from 'node:path'
+import type { SegmentFiles } from './files.js'
 
 /** The property a batch op carries when it takes live bytes away with it. */
 const FREES = 'spaceboxFrees'
@@ -51,6 +52,8 @@ export class Space {
   readonly #chunks: string
   readonly #pendingPrefix: string
   readonly #partsPrefix: string
+  readonly #deadPrefix: string
+  readonly #files: SegmentFiles | undefined
   readonly #location: string | undefined
   readonly #compactor: Compactor | undefined
   /** Live bytes at open (counted, or saved at the last clean close); undefined while counting. */
@@ -65,13 +68,15 @@ export class Space {
   #lost = false
   #closed = false
 
-  private constructor (sub: Sublevels, stats: StoreStats, settings: CompactionSettings, quiet: Quiet) {
+  private constructor (sub: Sublevels, stats: StoreStats, settings: CompactionSettings, quiet: Quiet, files: SegmentFiles | undefined) {
     this.#sub = sub
     this.#root = sub.chunks.db as AnyLevel
     this.#stats = stats
     this.#chunks = sub.chunks.prefix
     this.#pendingPrefix = sub.pending.prefix
     this.#partsPrefix = sub.parts.prefix
+    this.#deadPrefix = sub.dead.prefix
+    this.#files = files
     const location = (this.#root as { location?: unknown }).location
     this.#location = typeof location === 'string' ? location : undefined
     const leveldb = leveldbOf(this.#root)
@@ -86,10 +91,10 @@ export class Space {
    * a crash forces a count), or are counted in the background from a snapshot taken now, while no
    * write is under way: every later write is in the delta, every earlier one in the snapshot.
    */
-  static async open (sub: Sublevels, stats: StoreStats, isNew: boolean, settings: CompactionSettings, quiet: Quiet): Promise<Space> {
+  static async open (sub: Sublevels, stats: StoreStats, isNew: boolean, settings: CompactionSettings, quiet: Quiet, files?: SegmentFiles): Promise<Space> {
     const saved = await sub.meta.get(SPACE_KEY) as SpaceRecord | undefined
     if (saved !== undefined) await sub.meta.del(SPACE_KEY)
-    const space = new Space(sub, stats, settings, quiet)
+    const space = new Space(sub, stats, settings, quiet, files)
     if (isNew) space.#base = 0
     else if (typeof saved?.liveBytes === 'number') space.#base = saved.liveBytes
     else space.#counting = space.#recount()
@@ -106,7 +111,7 @@ export class Space {
    * stat per file (LevelDB keeps about one per 2 MiB; a segment file holds a large object or part).
    */
   get bytesOnDisk (): number | undefined {
-    return this.#location === undefined ? undefined : directorySize(this.#location) + directorySize(join(this.#location, 'blobs'))
+    return this.#location === undefined ? undefined : directorySize(this.#location) + (this.#files === undefined ? 0 : directorySize(this.#files.dir))
   }
 
   /** The database can compact (classic-level); memory-level and others cannot, and compaction does nothing. */
@@ -166,6 +171,11 @@ export class Space {
     for (const op of ops) {
       const freed = op[FREES]
       const key = text(op.key)
+      if (op.type === 'put' && this.#files !== undefined && key.startsWith(this.#deadPrefix)) {
+        const id = key.slice(this.#deadPrefix.length)
+        // A store closed first keeps the mark: its next open unlinks the file.
+        this.#files.release(id, () => { this.#sub.dead.del(id).catch(() => {}) })
+      }
       if (freed !== undefined) {
         this.#delta -= freed
         if (key.startsWith(this.#chunks)) this.#compactor?.freed(key.slice(this.#chunks.length, this.#chunks.length + ID_LENGTH), freed)
