@@ -5,68 +5,14 @@ import { once } from 'node:events'
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { Spacebox } from '../lib/index.js'
-import { run } from '../lib/cli/run.js'
 import { formatGrant, parseGrant } from '../lib/cli/grants.js'
 import { tempDir } from './helpers.js'
-
-type Tap = { teardown: (fn: () => unknown) => void }
-
-/** One `spacebox` run in this process, its output collected; `stop()` is what SIGINT does in main.ts. */
-interface Cli {
-  code: Promise<number>
-  out: () => string
-  err: () => string
-  /** Wait until stdout matches (or the command ends first: then fail). */
-  until: (pattern: RegExp) => Promise<RegExpExecArray>
-  stop: () => Promise<number>
-}
-
-function cli (argv: string[], env: Record<string, string> = {}): Cli {
-  let out = ''
-  let err = ''
-  let done = false
-  const stop = new AbortController()
-  const code = run(argv, { stdout: { write: s => { out += s } }, stderr: { write: s => { err += s } }, env, signal: stop.signal })
-  code.then(() => { done = true }, () => { done = true })
-  return {
-    code,
-    out: () => out,
-    err: () => err,
-    async until (pattern) {
-      for (let waited = 0; waited < 10_000; waited += 10) {
-        const match = pattern.exec(out)
-        if (match !== null) return match
-        if (done) throw new Error(`spacebox ${argv.join(' ')} ended (${await code}) before printing ${String(pattern)}: ${out}${err}`)
-        await sleep(10)
-      }
-      throw new Error(`timed out waiting for ${String(pattern)}`)
-    },
-    async stop () {
-      stop.abort()
-      return await code
-    }
-  }
-}
-
-/** A server started with `spacebox serve`, stopped at the end of the test. */
-async function served (t: Tap, argv: string[]): Promise<{ cli: Cli, url: string }> {
-  const server = cli(['serve', '--port', '0', ...argv])
-  t.teardown(async () => { await server.stop() })
-  const [, url = ''] = await server.until(/serving (http:\/\/\S+)/)
-  return { cli: server, url }
-}
-
-async function keys (url: string, token: string, ...argv: string[]): Promise<{ code: number, out: string, err: string }> {
-  const command = cli(['keys', ...argv, '--endpoint', url], { SPACEBOX_ADMIN_TOKEN: token })
-  return { code: await command.code, out: command.out(), err: command.err() }
-}
-
-const TOKEN = /SPACEBOX_ADMIN_TOKEN=(sbx_[A-Za-z0-9_-]{43})\n/
-const CREDENTIALS = /AWS_ACCESS_KEY_ID=(\S+)\n\s+export AWS_SECRET_ACCESS_KEY=(\S+)\n/
+import { cli, CREDENTIALS, keys, served, TOKEN } from './fixtures/cli.js'
 
 t.test('help, and bad arguments exit 2 with the usage on stderr', async t => {
   for (const argv of [['help'], ['--help'], ['-h'], ['serve', '--help'], ['keys', 'create', '--help']]) {
@@ -280,6 +226,56 @@ t.test('keys commands against a live server', async t => {
   t.same(box.keys.list().map(key => key.name), ['ingest'])
 })
 
+t.test('keys update, disable, enable, usage, expiry and rate limits, and --json on every subcommand', async t => {
+  const server = await served(t, ['--memory', '--bucket', 'photos', '--bucket', 'videos'])
+  const [, token = ''] = await server.cli.until(TOKEN)
+  const k = async (...argv: string[]): Promise<{ code: number, out: string, err: string }> => await keys(server.url, token, ...argv)
+  const json = async (...argv: string[]): Promise<any> => {
+    const { code, out, err } = await k(...argv, '--json')
+    t.equal(code, 0, `${argv.join(' ')}: ${err}`)
+    return JSON.parse(out)
+  }
+
+  const made = await k('create', '--name', 'cam', '--grant', 'photos:read', '--expires', '2031-01-31', '--rate-limit', '20')
+  t.equal(made.code, 0, made.err)
+  t.match(made.out, /^Expires +2031-01-31T00:00:00\.000Z$/m)
+  t.match(made.out, /^Rate limit +20 requests\/s$/m)
+  const id = /^Access key +(SB\w+)$/m.exec(made.out)?.[1] ?? ''
+  const secret = /^Secret +(\S+)/m.exec(made.out)?.[1] ?? ''
+
+  const updated = await json('update', id, '--grant', 'photos:readwrite:up/', '--grant', 'videos:read', '--expires', 'never', '--rate-limit', 'none')
+  t.same(updated.key.grants, [{ bucket: 'photos', permission: 'readwrite', prefix: 'up/' }, { bucket: 'videos', permission: 'read' }])
+  t.notOk('expires_at' in updated.key, 'never removes the expiry')
+  t.notOk('rate_limit' in updated.key, 'none removes the rate limit')
+  t.notOk('secret_key' in updated.key, 'no secret outside create and regenerate')
+  t.equal((await json('update', id, '--rate-limit', '5')).key.grants.length, 2, 'the grants stay when not given')
+
+  // The key works over S3 while active, and is refused while disabled.
+  const s3 = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: id, secretAccessKey: secret } })
+  t.teardown(() => { s3.destroy() })
+  await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'up/a', Body: 'abc' }))
+  t.match((await k('disable', id)).out, /^Status +disabled$/m)
+  await t.rejects(s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'up/a' })), { name: 'InvalidAccessKeyId' }, 'a disabled key is refused, as S3 refuses an inactive key')
+  t.equal((await json('enable', id)).key.disabled, false)
+  await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'up/a' }))
+  await t.rejects(s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'elsewhere', Body: 'x' })), { name: 'AccessDenied' })
+
+  const usage = await k('usage', id)
+  t.equal(usage.code, 0, usage.err)
+  t.match(usage.out, /^Requests +2 \(GetObject 1, PutObject 1\)$/m)
+  t.match(usage.out, /^Bytes in +3$/m)
+  t.match(usage.out, /^Denied +1$/m)
+  t.match(usage.out, /^Last denied +\S+ PutObject: /m)
+  t.match(await json('usage', id), { usage: { requests: { PutObject: 1, GetObject: 1 }, bytes_in: 3, denied: 1 } })
+
+  t.same(await json('delete', id), { deleted: id }, 'delete says what it deleted, for scripts')
+  for (const argv of [['list'], ['access', 'photos']]) t.ok(await json(...argv), `${argv[0]} --json`)
+
+  const bad = await k('create', '--name', 'x', '--grant', 'photos:read', '--expires', 'tomorrow')
+  t.equal(bad.code, 1)
+  t.match(bad.err, /^spacebox: expires_at is an ISO 8601 date .*\(400 bad_request\)\n$/)
+})
+
 t.test('an unknown or misspelt flag is refused by name, and nothing is created', async t => {
   const data = join(await tempDir(t), 'data')
   const server = await served(t, ['--data', data, '--bucket', 'photos'])
@@ -287,7 +283,10 @@ t.test('an unknown or misspelt flag is refused by name, and nothing is created',
   for (const [flag, argv] of [
     ['--grants', ['create', '--name', 'x', '--grants', 'photos:read']],
     ['--prefix', ['create', '--name', 'x', '--grant', 'photos:read', '--prefix', 'public/']],
-    ['--expires', ['create', '--name', 'x', '--grant', 'photos:read', '--expires', '2030-01-01']],
+    ['--expiry', ['create', '--name', 'x', '--grant', 'photos:read', '--expiry', '2030-01-01']],
+    ['--rate-limit', ['create', '--name', 'x', '--grant', 'photos:read', '--rate-limit', '1.5']],
+    ['--name', ['update', 'SBX', '--name', 'y']],
+    ['update needs', ['update', 'SBX']],
     ['--bucket', ['create', '--name', 'x', '--grant', 'photos:read', '--bucket', 'photos']]
   ] as const) {
     const refused = await keys(server.url, token, ...argv)
@@ -375,4 +374,87 @@ t.test('the spacebox command stops gracefully on SIGINT', async t => {
   t.equal(code, 0, 'exit code 0')
   t.equal(signal, null)
   t.match(out, /Stopping/)
+})
+
+// npm runs a script through sh, which does not pass a signal on: without `exec` in the start
+// script, a SIGTERM to npm (as a process manager sends it) would orphan the server.
+t.test('npm start stops the server when npm gets SIGTERM, leaving no process behind', async t => {
+  const data = join(await tempDir(t), 'data')
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  const npm = spawn('npm', ['start', '--silent', '--', '--data', data, '--port', '0'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '' } })
+  t.teardown(() => { npm.kill('SIGKILL') })
+  let out = ''
+  npm.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
+  const exited = once(npm, 'exit')
+  for (let waited = 0; !TOKEN.test(out) && npm.exitCode === null && waited < 30_000; waited += 50) await sleep(50)
+  t.match(out, /serving http:\/\/127\.0\.0\.1:\d+/)
+  npm.kill('SIGTERM')
+  await exited
+  t.match(out, /Stopping/, 'the server itself got the signal')
+  // The store's lock is free only once the server's process has closed it.
+  const box = await Spacebox.open({ location: join(data, 'store') })
+  await box.close()
+  t.pass('the store is free: no orphan holds it')
+})
+
+t.test('--grace sets how long requests under way may run once stopping', async t => {
+  for (const bad of ['1s', 'ten', '1e3', '90000']) {
+    const refused = cli(['serve', '--memory', '--port', '0', '--grace', bad])
+    t.equal(await refused.code, 2, bad)
+    t.match(refused.err(), /^spacebox: --grace .* is not a number of seconds/)
+  }
+  const server = await served(t, ['--memory', '--grace', '0.3', '--bucket', 'bin', '--key', 'k', '--grant', 'bin:readwrite'])
+  const [, id = '', secret = ''] = await server.cli.until(CREDENTIALS)
+  const s3 = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: id, secretAccessKey: secret } })
+  // An upload whose body stalls after its first byte: only the grace period ends it.
+  const stalled = new PassThrough()
+  stalled.write('x')
+  const upload = s3.send(new PutObjectCommand({ Bucket: 'bin', Key: 'slow', Body: stalled, ContentLength: 10 })).then(() => 'done', (err: Error) => err.name)
+  await sleep(200)
+  const started = Date.now()
+  t.equal(await server.cli.stop(), 0)
+  const took = Date.now() - started
+  t.ok(took >= 250 && took < 5_000, `stopped after the grace period (${took} ms)`)
+  t.not(await upload, 'done', 'the stalled upload was cut')
+  t.match(server.cli.out(), /Stopping: letting requests under way finish \(up to 0\.3 s; a second Ctrl-C stops at once\)/)
+})
+
+t.test('info shows what a stopped store holds, without a secret, and refuses a store in use', async t => {
+  const data = join(await tempDir(t), 'data')
+  const server = await served(t, ['--data', data, '--bucket', 'photos', '--bucket', 'empty', '--key', 'cam', '--grant', 'photos:read:pub/'])
+  const [, , secret = ''] = await server.cli.until(CREDENTIALS)
+  const busy = cli(['info', '--data', data])
+  t.equal(await busy.code, 1)
+  t.match(busy.err(), /is in use by a running spacebox \(its store is locked\): stop it first/)
+  t.equal(await server.cli.stop(), 0)
+
+  const box = await Spacebox.open({ location: join(data, 'store') })
+  await box.putBucketVersioning('photos', 'Enabled')
+  await box.putObject('photos', 'a', Buffer.alloc(3000))
+  await box.putObject('photos', 'a', Buffer.alloc(1000))
+  await box.putObject('photos', 'b', Buffer.alloc(24))
+  await box.putObject('photos', 'gone', Buffer.alloc(5))
+  await box.deleteObject('photos', 'gone')
+  await box.createMultipartUpload('photos', 'big')
+  await box.close()
+
+  const info = cli(['info', '--data', data])
+  t.equal(await info.code, 0, info.err())
+  t.match(info.out(), /^Store +\S+ \(format \d+\)$/m)
+  t.match(info.out(), /^Live data +3\.9 KiB$/m)
+  t.match(info.out(), /^photos +nyc3 +2 +1\.0 KiB +3 \(2\.9 KiB\) +1 +Enabled /m)
+  t.match(info.out(), /^empty +nyc3 +0 +0 B +0 \(0 B\) +0 +off /m)
+  t.match(info.out(), /^SB\w+ +cam +photos:read:pub\/ +active$/m)
+  t.notOk(info.out().includes(secret), 'no secret')
+
+  const json = cli(['info', '--data', data, '--json'])
+  t.equal(await json.code, 0)
+  const parsed = JSON.parse(json.out())
+  t.match(parsed, { format: Number, live_bytes: 4029, bytes_on_disk: Number, keys: [{ name: 'cam', grants: ['photos:read:pub/'], status: 'active' }] })
+  t.match(parsed.buckets, [{ name: 'empty', objects: 0 }, { name: 'photos', objects: 2, bytes: 1024, noncurrent: 3, noncurrentBytes: 3005, uploads: 1, versioning: 'Enabled' }])
+  t.notOk(json.out().includes(secret))
+
+  const missing = cli(['info', '--data', join(data, 'nope')])
+  t.equal(await missing.code, 1)
+  t.match(missing.err(), /there is no store in/)
 })

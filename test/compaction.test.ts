@@ -271,7 +271,7 @@ t.test('spacebox compact --data DIR compacts a stopped store, and refuses one a 
   t.ok(await until(() => server.out().includes('serving'), 10_000), 'a server holds the store')
   const refused = io()
   t.equal(await run(['compact', '--data', dir], refused.io), 1, 'compact refuses')
-  t.match(refused.err(), /StoreLocked/, refused.err())
+  t.match(refused.err(), /in use by a running spacebox \(its store is locked\): stop it first; a running store compacts itself/, refused.err())
   server.stop.abort()
   t.equal(await serving, 0)
 

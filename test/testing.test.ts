@@ -118,10 +118,15 @@ t.test('latency, dropped connections and truncated bodies', async t => {
   await t.rejects(bodyBytes(got.Body), 'the client sees the body end early')
   const again = await client.send(new GetObjectCommand({ Bucket: 'fff', Key: 'big' }))
   t.equal((await bodyBytes(again.Body)).length, 200_000, 'the next read is whole')
+
+  // The journal records what the client saw: a cut connection has no status.
+  t.match(s3.requests({ operation: 'ListObjectsV2' }), [{ status: undefined, faultAction: 'resetConnection', fault: Number }], 'no status for a reset connection')
+  t.match(s3.requests({ operation: 'GetObject' }), [{ status: 200, faultAction: 'truncateBody' }, { status: 200, faultAction: undefined }])
+  t.match(s3.requests({ operation: 'HeadObject' }), [{ status: 200, faultAction: 'latency' }])
 })
 
 t.test('fault probability draws are reproducible from the seed', async t => {
-  const pattern = async (): Promise<number[]> => {
+  const pattern = async (): Promise<Array<number | undefined>> => {
     await using s3 = await startTestServer({ buckets: ['ppp'], faultSeed: 42 })
     const client = new S3Client({ ...s3.client(), maxAttempts: 1 })
     s3.faults.add({ operation: 'PutObject', error: 'SlowDown', probability: 0.5 })

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { Grant } from '../index.js'
+import { table } from './format.js'
 import { formatGrant, grantsOf } from './grants.js'
 import { CliError, UsageError, type Io } from './io.js'
 
@@ -11,7 +12,17 @@ interface KeyJson {
   created_at: string
   disabled: boolean
   expires_at?: string
+  rate_limit?: number
   secret_key?: string
+}
+
+interface UsageJson {
+  requests: Record<string, number>
+  bytes_in: number
+  bytes_out: number
+  denied: number
+  last_used?: string
+  last_denied?: { at: string, operation: string, reason: string }
 }
 
 interface AccessJson {
@@ -36,7 +47,9 @@ const OPTIONS = {
   name: { type: 'string' },
   grant: { type: 'string', multiple: true },
   'full-access': { type: 'boolean' },
-  bucket: { type: 'string' }
+  bucket: { type: 'string' },
+  expires: { type: 'string' },
+  'rate-limit': { type: 'string' }
 } as const
 
 type Values = ReturnType<typeof parseArgs<{ args: string[], options: typeof OPTIONS, allowPositionals: true }>>['values']
@@ -57,10 +70,35 @@ const keyPath = (id: string): string => `/v2/spaces/keys/${encodeURIComponent(id
 const SUBCOMMANDS: Record<string, Subcommand> = {
   create: {
     args: [],
-    options: ['name', 'grant', 'full-access'],
+    options: ['name', 'grant', 'full-access', 'expires', 'rate-limit'],
     async run (client, args, values) {
       if (values.name === undefined) throw new UsageError('keys create needs --name NAME')
-      return keyAnswer(await call(client, 'POST', '/v2/spaces/keys', { name: values.name, grants: grantsOf(values.grant, values['full-access']) }))
+      return keyAnswer(await call(client, 'POST', '/v2/spaces/keys', { name: values.name, grants: grantsOf(values.grant, values['full-access']), ...limitsOf(values) }))
+    }
+  },
+  update: {
+    args: ['ACCESS_KEY'],
+    options: ['grant', 'full-access', 'expires', 'rate-limit'],
+    async run (client, [id = ''], values) {
+      const changes: Record<string, unknown> = limitsOf(values)
+      if (values.grant !== undefined || values['full-access'] === true) changes.grants = grantsOf(values.grant, values['full-access'])
+      if (Object.keys(changes).length === 0) throw new UsageError('keys update needs --grant (or --full-access), --expires or --rate-limit')
+      return keyAnswer(await call(client, 'PATCH', keyPath(id), changes))
+    }
+  },
+  disable: {
+    args: ['ACCESS_KEY'],
+    run: async (client, [id = '']) => keyAnswer(await call(client, 'PATCH', keyPath(id), { disabled: true }))
+  },
+  enable: {
+    args: ['ACCESS_KEY'],
+    run: async (client, [id = '']) => keyAnswer(await call(client, 'PATCH', keyPath(id), { disabled: false }))
+  },
+  usage: {
+    args: ['ACCESS_KEY'],
+    async run (client, [id = '']) {
+      const answer = await call(client, 'GET', `${keyPath(id)}/usage`) as { usage: UsageJson }
+      return { answer, text: describeUsage(answer.usage) }
     }
   },
   list: {
@@ -88,7 +126,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     args: ['ACCESS_KEY'],
     async run (client, [id = '']) {
       await call(client, 'DELETE', keyPath(id))
-      return { text: `Deleted access key ${id}.` }
+      return { answer: { deleted: id }, text: `Deleted access key ${id}.` }
     }
   },
   access: {
@@ -173,17 +211,41 @@ function describeKey (key: KeyJson): string {
     ['Status', status(key)]
   ]
   if (key.expires_at !== undefined) rows.push(['Expires', key.expires_at])
+  if (key.rate_limit !== undefined) rows.push(['Rate limit', `${key.rate_limit} requests/s`])
   if (key.secret_key !== undefined) rows.push(['Secret', `${key.secret_key}  (shown this once)`])
   return rows.map(([label, value]) => `${label.padEnd(11)} ${value}`).join('\n')
+}
+
+function describeUsage (usage: UsageJson): string {
+  const operations = Object.entries(usage.requests).sort(([a], [b]) => a < b ? -1 : 1)
+  const total = operations.reduce((sum, [, n]) => sum + n, 0)
+  const rows: Array<[string, string]> = [
+    ['Requests', `${total}${operations.length === 0 ? '' : ` (${operations.map(([op, n]) => `${op} ${n}`).join(', ')})`}`],
+    ['Bytes in', String(usage.bytes_in)],
+    ['Bytes out', String(usage.bytes_out)],
+    ['Denied', String(usage.denied)],
+    ['Last used', usage.last_used ?? 'never']
+  ]
+  if (usage.last_denied !== undefined) rows.push(['Last denied', `${usage.last_denied.at} ${usage.last_denied.operation}: ${usage.last_denied.reason}`])
+  return rows.map(([label, value]) => `${label.padEnd(11)} ${value}`).join('\n')
+}
+
+/**
+ * `--expires DATE|never` and `--rate-limit N|none` as the API's fields: a date (2030-01-31 or
+ * 2030-01-31T12:00:00Z) is checked by the server; `never` and `none` remove the limit.
+ */
+function limitsOf (values: Values): { expires_at?: string | null, rate_limit?: number | null } {
+  const out: { expires_at?: string | null, rate_limit?: number | null } = {}
+  if (values.expires !== undefined) out.expires_at = values.expires === 'never' ? null : values.expires
+  const rate = values['rate-limit']
+  if (rate !== undefined) {
+    if (rate !== 'none' && !/^[1-9]\d{0,8}$/.test(rate)) throw new UsageError(`--rate-limit ${JSON.stringify(rate)}: a whole number of requests per second, or none`)
+    out.rate_limit = rate === 'none' ? null : Number(rate)
+  }
+  return out
 }
 
 function status (key: { disabled: boolean, expires_at?: string }): string {
   if (key.disabled) return 'disabled'
   return key.expires_at !== undefined && Date.parse(key.expires_at) <= Date.now() ? 'expired' : 'active'
-}
-
-export function table (head: string[], rows: string[][]): string {
-  if (rows.length === 0) return '(none)'
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
-  return [head, ...rows].map(r => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
 }

@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { isSpaceboxError, Spacebox } from '../index.js'
 import { isKmsKeyName, kmsKeyArn } from '../crypto/kms-arn.js'
 import { keyFileIds, keyFilePath } from '../crypto/master-key.js'
+import { table } from './format.js'
 import { CliError, UsageError, type Io } from './io.js'
+import { openStopped } from './stopped-store.js'
 
 const NAME_RULE = '1 to 64 letters, digits, - or _, starting with a letter or digit'
 
@@ -69,16 +70,8 @@ async function create (data: string, name: string): Promise<void> {
     throw new CliError(`${data} holds no store (\`spacebox serve --data ${data} --kms-key ${name}\` makes one with this key)`)
   }
   if ((await kmsKeysIn(data)).has(name)) throw new CliError(`KMS key ${name} exists already in ${keyFilePath(location)}`)
-  let box: Spacebox
-  try {
-    // No background work: the store is open only for the key file to change under its lock.
-    box = await Spacebox.open({ location, kmsKeys: [name], lifecycleInterval: 0, compaction: false })
-  } catch (err) {
-    if (isSpaceboxError(err, 'StoreLocked')) {
-      throw new CliError(`${data} is in use by a running spacebox (its store is locked): stop it first, or restart it with --kms-key ${name}`)
-    }
-    throw new CliError(`cannot open the store in ${data}: ${(err as Error).message}`)
-  }
+  // The store is open only for the key file to change under its lock.
+  const box = await openStopped(data, `stop it first, or restart it with --kms-key ${name}`, { kmsKeys: [name] })
   await box.close()
 }
 
@@ -92,7 +85,5 @@ async function list (data: string, region: string): Promise<string> {
   }
   if (file === undefined) throw new CliError(`${data} has no key file (${keyFilePath(location)}): is it a spacebox data directory?`)
   const rows = file.ids.map(id => [id, kmsKeyArn(region, id), id === file.current ? 'yes' : ''])
-  const head = ['NAME', `ARN (${region})`, 'DEFAULT']
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
-  return [head, ...rows].map(r => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
+  return table(['NAME', `ARN (${region})`, 'DEFAULT'], rows)
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { keysCommand } from './keys.js'
 import { kmsCommand } from './kms.js'
 import { compactCommand } from './compact.js'
+import { infoCommand } from './info.js'
 import { uploadsCommand } from './uploads.js'
 import { CliError, UsageError, type Io } from './io.js'
 import { parseServeArgs, serve } from './serve.js'
@@ -9,16 +10,23 @@ import { parseServeArgs, serve } from './serve.js'
 const USAGE = `Usage:
   spacebox serve [--data DIR | --memory] [--host HOST] [--port PORT] [--website-port PORT] [--region REGION]
                  [--bucket NAME ...] [--key NAME (--grant GRANT ... | --full-access)] [--kms-key NAME ...]
-  spacebox keys create --name NAME (--grant GRANT ... | --full-access)
+                 [--grace SECONDS] [--profile aws|spaces]
+                 [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-http]
+  spacebox keys create --name NAME (--grant GRANT ... | --full-access) [--expires DATE] [--rate-limit N]
   spacebox keys list [--bucket BUCKET]
   spacebox keys get ACCESS_KEY
   spacebox keys rename ACCESS_KEY NAME
+  spacebox keys update ACCESS_KEY [--grant GRANT ... | --full-access] [--expires DATE|never] [--rate-limit N|none]
   spacebox keys regenerate ACCESS_KEY
+  spacebox keys disable ACCESS_KEY
+  spacebox keys enable ACCESS_KEY
   spacebox keys delete ACCESS_KEY
+  spacebox keys usage ACCESS_KEY
   spacebox keys access BUCKET
   spacebox uploads list [--bucket BUCKET] [--prefix PREFIX] [--older-than AGE]
   spacebox uploads abort --older-than AGE [--bucket BUCKET] [--prefix PREFIX]
   spacebox compact --data DIR
+  spacebox info --data DIR [--json]
   spacebox kms create NAME --data DIR [--region REGION]
   spacebox kms list --data DIR [--region REGION]
   spacebox help
@@ -27,14 +35,29 @@ serve runs an S3-compatible server on a store in DIR (default ./data) or in memo
 127.0.0.1:9000 by default. The first start of a data directory prints the admin token of the
 keys API once. --bucket creates buckets that are missing; --key creates an access key (unless
 one of that name exists) and prints its secret once. --website-port serves bucket websites, and
-nothing else, on a second port (http://BUCKET.localhost:PORT/). Ctrl-C stops it gracefully.
+nothing else, on a second port (http://BUCKET.localhost:PORT/). Ctrl-C or SIGTERM stops it
+gracefully: requests under way get --grace seconds (default 10) to finish, then their connections
+are cut; a second Ctrl-C stops it at once. --profile spaces answers as DigitalOcean Spaces where
+it differs from S3 (regions, storage classes, unsupported operations).
+
+TLS: --tls-cert and --tls-key serve HTTPS with your certificate; --tls-self-signed makes one for
+this machine (kept in DIR/tls and used again, or for --memory a temporary one) and prints its
+fingerprint and file, for clients to trust. serve refuses plain HTTP on an address beyond loopback
+(--host 0.0.0.0) unless --insecure-http says so.
 
 keys and uploads talk to a running server: --endpoint URL (default http://127.0.0.1:9000),
---token TOKEN (default $SPACEBOX_ADMIN_TOKEN), --json for the API's raw JSON.
+--token TOKEN (default $SPACEBOX_ADMIN_TOKEN), --json for the API's raw JSON (every subcommand).
+keys update replaces the grants when given and leaves the rest as it is; DATE is 2030-01-31 or
+2030-01-31T12:00:00Z, N requests per second. keys access lists every key that reaches BUCKET, and
+how. regenerate prints the new secret once; the old one stops working at once.
 
 uploads lists or aborts incomplete multipart uploads, in every bucket unless --bucket names one.
 AGE is 0, or a number with s, m, h or d (7d): uploads begun that long ago or earlier, by the
 store's clock. abort needs --older-than, so that an upload still being sent is not cut off by a slip.
+
+info shows what the store of a stopped \`serve --data DIR\` holds: buckets (region, objects, bytes,
+noncurrent versions, uploads in progress), live bytes and bytes on disk, keys (never a secret),
+and the store's format version. It reads every version once.
 
 compact gives deleted data's disk space back in the store of a stopped \`serve --data DIR\`
 (a running one does it in the background); it refuses a store in use (StoreLocked).
@@ -44,6 +67,9 @@ x-amz-server-side-encryption-aws-kms-key-id as NAME, alias/NAME or its ARN
 (arn:aws:kms:REGION:000000000000:key/NAME). create needs the server stopped (it refuses a store
 in use); list works any time. serve --kms-key NAME makes the key at start unless it exists.
 Key material is never printed.
+
+Exit codes: 0 done, 1 failed (one line on stderr: the server's answer, or why it could not be
+reached), 2 bad arguments (the usage on stderr).
 
 GRANT is BUCKET:PERMISSION[:PREFIX], PERMISSION one of read, readwrite, readwrite+publish
 (may also upload with a public ACL), fullaccess; '*:fullaccess' (or --full-access) is full
@@ -65,7 +91,7 @@ export async function run (argv: string[], io: Io): Promise<number> {
     if (command === 'serve') {
       const server = await serve(parseServeArgs(args), io)
       if (!io.signal.aborted) await once(io.signal, 'abort')
-      io.stdout.write('Stopping: letting requests under way finish.\n')
+      io.stdout.write(`Stopping: letting requests under way finish (up to ${server.grace / 1000} s; a second Ctrl-C stops at once).\n`)
       await server.stop()
       return 0
     }
@@ -83,6 +109,10 @@ export async function run (argv: string[], io: Io): Promise<number> {
     }
     if (command === 'compact') {
       await compactCommand(args, io)
+      return 0
+    }
+    if (command === 'info') {
+      await infoCommand(args, io)
       return 0
     }
     throw new UsageError(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`)

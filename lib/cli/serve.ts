@@ -9,6 +9,7 @@ import { bucketNameProblem } from '../validate.js'
 import { formatGrant, grantsOf } from './grants.js'
 import { CliError, UsageError, type Io } from './io.js'
 import { describeKmsKeys, kmsKeyName, kmsKeysIn } from './kms.js'
+import { isLoopback, setUpTls, tlsChoice, type TlsChoice, type TlsSetup } from './tls.js'
 
 /** What `spacebox serve` was asked for. */
 export interface ServeOptions {
@@ -26,14 +27,21 @@ export interface ServeOptions {
   key?: { name: string, grants: Grant[] }
   /** Named master keys for SSE-KMS, made when missing (kept in the key file with --data). */
   kmsKeys: string[]
+  /** Ms that requests under way get to finish when stopping, before their connections are cut. */
+  grace: number
+  tls: TlsChoice
+  /** Where the answers differ, answer as S3 (`aws`) or as DigitalOcean Spaces. */
+  profile: 'aws' | 'spaces'
 }
 
 /** A running `spacebox serve`. */
 export interface ServeHandle {
   url: string
   port: number
-  /** Stop accepting, let requests under way finish, then close the store. Safe to call twice. */
+  /** Stop accepting, let requests under way finish (for the grace period), then close the store. Safe to call twice. */
   stop: () => Promise<void>
+  /** The grace period, in ms. */
+  grace: number
 }
 
 /** The options of `spacebox serve [--data DIR | --memory] ...`; UsageError when they make no sense. */
@@ -51,7 +59,13 @@ export function parseServeArgs (args: string[]): ServeOptions {
       key: { type: 'string' },
       grant: { type: 'string', multiple: true },
       'full-access': { type: 'boolean' },
-      'kms-key': { type: 'string', multiple: true }
+      'kms-key': { type: 'string', multiple: true },
+      grace: { type: 'string', default: '10' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-self-signed': { type: 'boolean' },
+      'insecure-http': { type: 'boolean' },
+      profile: { type: 'string', default: 'aws' }
     },
     strict: true,
     allowPositionals: true
@@ -61,12 +75,24 @@ export function parseServeArgs (args: string[]): ServeOptions {
   const port = Number(values.port)
   if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port ${JSON.stringify(values.port)} is not a port number`)
   const kmsKeys = (values['kms-key'] ?? []).map(name => kmsKeyName(name, '--kms-key'))
+  if (!/^\d+(\.\d+)?$/.test(values.grace) || Number(values.grace) > 86_400) throw new UsageError(`--grace ${JSON.stringify(values.grace)} is not a number of seconds (0 to 86400)`)
   // Every flag is checked before anything is printed or created.
   for (const name of values.bucket ?? []) {
     const problem = bucketNameProblem(name, true)
     if (problem !== undefined) throw new UsageError(`--bucket ${JSON.stringify(name)}: ${problem}`)
   }
-  const options: ServeOptions = { memory: values.memory === true, host: values.host, port, region: values.region, buckets: values.bucket ?? [], kmsKeys }
+  if (values.profile !== 'aws' && values.profile !== 'spaces') throw new UsageError(`--profile ${JSON.stringify(values.profile)}: aws or spaces`)
+  const options: ServeOptions = {
+    memory: values.memory === true,
+    host: values.host,
+    port,
+    region: values.region,
+    buckets: values.bucket ?? [],
+    kmsKeys,
+    grace: Number(values.grace) * 1000,
+    tls: tlsChoice(values, values.host),
+    profile: values.profile
+  }
   const websitePort = values['website-port']
   if (websitePort !== undefined) {
     if (!/^\d+$/.test(websitePort) || Number(websitePort) > 65535) throw new UsageError(`--website-port ${JSON.stringify(websitePort)} is not a port number`)
@@ -89,25 +115,35 @@ export async function serve (options: ServeOptions, io: Io): Promise<ServeHandle
   const box = await openStore(options)
   if (options.data !== undefined) await warnIfShared(options.data, io)
   let server: S3Server | undefined
+  let tls: TlsSetup | undefined
   try {
+    if (options.tls.kind !== 'none') tls = await setUpTls(options.tls, options.host, options.data)
     const admin = options.data === undefined ? newAdminToken() : await readAdminToken(options.data)
-    server = await listen(box, options, admin.sha256)
+    server = await listen(box, options, admin.sha256, tls)
     if (admin.token !== undefined && options.data !== undefined) await saveAdminToken(options.data, admin)
     // Shown as soon as it is saved: a failure further on must not lose it.
     const where = options.data === undefined ? 'in memory: gone when stopped' : `data in ${options.data}`
-    const lines = [`spacebox is serving ${server.url} (region ${options.region}, ${where})`]
-    if (server.websitePort !== undefined) lines.push(`Bucket websites on port ${server.websitePort}: http://<bucket>.localhost:${server.websitePort}/ (the Host names the bucket)`)
+    const lines = [`spacebox is serving ${server.url} (region ${options.region}${options.profile === 'spaces' ? ', answering as Spaces' : ''}, ${where})`]
+    if (tls !== undefined) {
+      lines.push(`TLS certificate ${tls.certFile}${tls.selfSigned ? ' (self-signed)' : ''}, SHA-256 fingerprint ${tls.fingerprint}`)
+      if (tls.selfSigned) lines.push(`  clients trust it with: curl --cacert ${tls.certFile}, AWS_CA_BUNDLE=${tls.certFile}, NODE_EXTRA_CA_CERTS=${tls.certFile}`)
+    }
+    if (server.websitePort !== undefined) lines.push(`Bucket websites on port ${server.websitePort}: ${tls === undefined ? 'http' : 'https'}://<bucket>.localhost:${server.websitePort}/ (the Host names the bucket)`)
     if (admin.token !== undefined) {
       const kept = options.data === undefined ? 'a new one every start with --memory' : `only its SHA-256 is kept, in ${join(options.data, 'admin.json')}`
       lines.push('', `Admin token of the keys API, shown this once (${kept}):`, `  export SPACEBOX_ADMIN_TOKEN=${admin.token}`)
     }
     io.stdout.write(`${lines.join('\n')}\n`)
+    if (options.tls.kind === 'none' && options.tls.insecure && !isLoopback(options.host)) {
+      io.stderr.write(`spacebox: warning: plain HTTP on ${options.host}: the admin token and every request cross the network in clear text\n`)
+    }
     for (const bucket of options.buckets) io.stdout.write(`Bucket ${bucket}: ${await ensureBucket(box, bucket)}\n`)
     for (const line of describeKmsKeys(options.kmsKeys, kmsKeysBefore, options.region, options.data === undefined)) io.stdout.write(`${line}\n`)
     if (options.key !== undefined) io.stdout.write(`\n${(await ensureKey(box, options.key, server.url, options.region, io)).join('\n')}\n`)
   } catch (err) {
     await server?.close()
     await box.close()
+    await tls?.cleanup()
     throw err
   }
   const running = server
@@ -115,8 +151,12 @@ export async function serve (options: ServeOptions, io: Io): Promise<ServeHandle
   return {
     url: running.url,
     port: running.port,
+    grace: options.grace,
     stop: async () => {
-      stopped ??= running.close().then(async () => { await box.close() })
+      stopped ??= running.close({ timeout: options.grace }).then(async () => {
+        await box.close()
+        await tls?.cleanup()
+      })
       await stopped
     }
   }
@@ -148,13 +188,15 @@ async function warnIfShared (data: string, io: Io): Promise<void> {
   }
 }
 
-async function listen (box: Spacebox, options: ServeOptions, adminSha256: string): Promise<S3Server> {
+async function listen (box: Spacebox, options: ServeOptions, adminSha256: string, tls: TlsSetup | undefined): Promise<S3Server> {
   try {
     return await createS3Server(box, {
       host: options.host,
       port: options.port,
       region: options.region,
+      profile: options.profile,
       adminToken: { sha256: adminSha256 },
+      ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
       ...(options.websitePort === undefined ? {} : { websitePort: options.websitePort })
     })
   } catch (err) {

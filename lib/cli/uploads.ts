@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import { parseAge, UPLOADS_PATH } from '../s3/uploads-api.js'
 import { UsageError, type Io } from './io.js'
-import { call, table } from './keys.js'
+import { table } from './format.js'
+import { call } from './keys.js'
 
 /** An upload as the uploads API shows it. */
 interface UploadJson {

@@ -40,7 +40,11 @@ export interface Exchange {
   error: string | undefined
   /** The fault rule that hit the request. */
   fault: number | undefined
+  /** What that rule did to it; a cut connection (`resetConnection`) leaves the record no status. */
+  faultAction: FaultAction | undefined
 }
+
+export type FaultAction = 'resetConnection' | 'error' | 'truncateBody' | 'latency'
 
 /**
  * Serve one S3 request: address, authenticate, route, then one engine call through the caller's
@@ -82,6 +86,7 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
     const fault = settings.faults?.pick({ operation: op, bucket: target.bucket, key: target.key })
     if (fault !== undefined) {
       exchange.fault = fault.id
+      exchange.faultAction = fault.resetConnection === true ? 'resetConnection' : fault.error !== undefined ? 'error' : fault.truncateBody === true ? 'truncateBody' : 'latency'
       if (fault.latencyMs !== undefined) await new Promise(resolve => setTimeout(resolve, fault.latencyMs))
       if (fault.resetConnection === true) {
         req.socket.destroy()
@@ -146,7 +151,8 @@ function describe (req: IncomingMessage): Exchange {
     payload: mode,
     checksumAlgorithm,
     error: undefined,
-    fault: undefined
+    fault: undefined,
+    faultAction: undefined
   }
 }
 

@@ -13,7 +13,7 @@ import { boundaryOf, FormReader, malformed } from './form.js'
 import { checksumHeaders, checksumsOf, encryptionHeaders, encryptionOf, objectHeadersOf, storageClassOption } from './headers.js'
 import { writtenVersion } from './operations/objects.js'
 import { checkPolicy, parsePolicy } from './post-policy.js'
-import { header, type Target } from './request.js'
+import { header, protocolOf, type Target } from './request.js'
 import { signV2 } from './sigv2.js'
 import { parseTagging } from './tagging-xml.js'
 import { hmacHex, parseAmzDate, signatureMismatch, signaturesEqual, signingKey } from './sigv4.js'
@@ -198,7 +198,7 @@ export async function postObject (call: Call): Promise<void> {
   // What follows the file is ignored, but read, so that the answer comes after the request.
   await form.reader.drain()
   const host = call.req.headers.host ?? 'localhost'
-  const location = `http://${host}/${call.target.virtualHosted ? '' : `${call.bucket}/`}${encodeURIComponent(key)}`
+  const location = `${protocolOf(call.req)}://${host}/${call.target.virtualHosted ? '' : `${call.bucket}/`}${encodeURIComponent(key)}`
   const answer = {
     etag: result.etag,
     location,

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import type { TLSSocket } from 'node:tls'
 import { S3Error } from './errors.js'
 
 /** What a request addresses, read from the raw request line and Host, never normalised. */
@@ -111,4 +112,9 @@ export function bucketFromHost (host: string | undefined, baseHosts: readonly st
     if (match !== null) return match[1]
   }
   return undefined
+}
+
+/** The scheme the client used to reach this server. */
+export function protocolOf (req: IncomingMessage): 'http' | 'https' {
+  return (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http'
 }

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
+import type { TlsOptions } from 'node:tls'
 import type { Spacebox } from '../index.js'
 import type { Settings } from './call.js'
 import { newRequestId, serveS3, type Exchange } from './dispatch.js'
@@ -8,6 +10,7 @@ import { handleKeysApi, isKeysApiPath } from './keys-api.js'
 import { FAULTS_PATH, handleFaultsApi } from './faults-api.js'
 import { handleUploadsApi, UPLOADS_PATH } from './uploads-api.js'
 import type { Faults } from './faults.js'
+import { protocolOf } from './request.js'
 import { listenerBucketOf, serveWebsite, websiteBucketOf } from './website.js'
 
 export interface S3HandlerOptions {
@@ -40,10 +43,11 @@ export interface S3HandlerOptions {
   onError?: (err: unknown, requestId: string) => void
 }
 
-/** One answered S3 request: what it was, its status, its size each way and its duration. */
+/** One S3 request: what it was, what the client saw of the answer, its size each way and its duration. */
 export interface ExchangeRecord extends Exchange {
   requestId: string
-  status: number
+  /** The status sent; undefined when the connection was cut before any answer (a `resetConnection` fault, a client gone). */
+  status: number | undefined
   /** The request body's declared size (Content-Length, framing included). */
   bytesIn: number
   /** Bytes of the response on the wire, headers included. */
@@ -70,6 +74,8 @@ export interface S3ServerOptions extends S3HandlerOptions {
   maxHeaderSize?: number
   /** A second listener, on this port (0: any free one) of the same host, that serves bucket websites only (see `websitesOnly`). */
   websitePort?: number
+  /** Serve HTTPS: a certificate and its key (PEM), as `https.createServer` takes them. Both listeners use it. */
+  tls?: TlsOptions
 }
 
 export interface S3Server {
@@ -113,7 +119,7 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
       return
     }
     if (isAdmin !== undefined && isKeysApiPath(path)) {
-      handleKeysApi(box, req, res, requestId, { isAdmin, baseUrl: r => `http://${r.headers.host ?? 'localhost'}` }).catch(fail)
+      handleKeysApi(box, req, res, requestId, { isAdmin, baseUrl: r => `${protocolOf(r)}://${r.headers.host ?? 'localhost'}` }).catch(fail)
       return
     }
     if (path === UPLOADS_PATH && isAdmin !== undefined) {
@@ -134,7 +140,7 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
           onExchange({
             ...exchange,
             requestId,
-            status: res.statusCode,
+            status: res.headersSent ? res.statusCode : undefined,
             bytesIn: Number(req.headers['content-length'] ?? req.headers['x-amz-decoded-content-length'] ?? 0) || 0,
             bytesOut: socket.bytesWritten - written,
             ms: performance.now() - started
@@ -194,7 +200,7 @@ function sha256 (text: string): string {
 export async function createS3Server (box: Spacebox, options: S3ServerOptions = {}): Promise<S3Server> {
   const handler = createS3Handler(box, options)
   const headersTimeout = options.headersTimeout ?? 20_000
-  const server = createServer({
+  const settings = {
     requestTimeout: 0,
     headersTimeout,
     // Node looks for expired headers only this often (every 30 s by default, which would give a
@@ -202,7 +208,8 @@ export async function createS3Server (box: Spacebox, options: S3ServerOptions = 
     connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.ceil(headersTimeout / 4))),
     keepAliveTimeout: 5_000,
     maxHeaderSize: options.maxHeaderSize ?? 16 * 1024
-  }, handler)
+  }
+  const server: Server = options.tls === undefined ? createServer(settings, handler) : createTlsServer({ ...options.tls, ...settings }, handler)
   server.maxConnections = options.maxConnections ?? 1024
   // Answer `Expect: 100-continue` only after the request is authorised (the handler sends the 100).
   server.on('checkContinue', handler)
@@ -220,7 +227,7 @@ export async function createS3Server (box: Spacebox, options: S3ServerOptions = 
   const port = (server.address() as AddressInfo).port
   const shown = host.includes(':') ? `[${host}]` : host
   const main: S3Server = {
-    url: `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`,
     port,
     server,
     close: async ({ timeout = 10_000 } = {}) => {

@@ -7,12 +7,12 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/WebsiteEndpoints.html
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { TLSSocket } from 'node:tls'
 import { redirectKey, type Spacebox, type WebsitePolicy, type WebsiteRoutingRule } from '../index.js'
 import { sendStream, type Call, type Settings, type Store } from './call.js'
 import { S3Error, toS3Error } from './errors.js'
 import { requestContext } from './dispatch.js'
 import { objectHeaders, sendable } from './headers.js'
+import { protocolOf } from './request.js'
 import * as objects from './operations/objects.js'
 
 // `<bucket>.<region>-static.<domain>` (Spaces) and `<bucket>.s3-website-<region>.amazonaws.com`,
@@ -258,8 +258,4 @@ function decodePath (raw: string): string {
 /** The request's query, as sent, for a redirect to keep. */
 function queryOf (visit: Visit): string {
   return visit.rawQuery === '' ? '' : `?${visit.rawQuery}`
-}
-
-function protocolOf (req: IncomingMessage): 'http' | 'https' {
-  return (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http'
 }

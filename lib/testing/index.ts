@@ -6,7 +6,7 @@ import { createS3Server, Faults, type ExchangeRecord } from '../s3/index.js'
 import { kmsKeyArn } from '../crypto/kms-arn.js'
 import { ManualClock } from './clock.js'
 
-export type { ExchangeRecord, FaultRule, ActiveFault } from '../s3/index.js'
+export type { ExchangeRecord, FaultAction, FaultRule, ActiveFault } from '../s3/index.js'
 export { Faults, ManualClock }
 export { durationOf } from './clock.js'
 

@@ -43,8 +43,8 @@ t.test('minio-js without a region probes ?location and then works the bucket', a
   t.equal((await s.box.headBucket('plain')).region, 'us-east-1')
 })
 
-t.test('makeBucket with region nyc3 creates the bucket there', async t => {
-  const s = await serve(t)
+t.test('makeBucket with region nyc3 creates the bucket there (spaces profile)', async t => {
+  const s = await serve(t, { server: { profile: 'spaces' } })
   await minio(s, { region: 'nyc3' }).makeBucket('spaces', 'nyc3')
   t.equal((await s.box.headBucket('spaces')).region, 'nyc3')
   await minio(s).makeBucket('spaces2', 'nyc3')

@@ -16,12 +16,20 @@ t.test('CreateBucket and GetBucketLocation', async t => {
   const c = s.client()
 
   t.test('a LocationConstraint is the bucket\'s region, reported by GetBucketLocation and HeadBucket', async t => {
-    const out = await c.send(new CreateBucketCommand({ Bucket: 'in-nyc3', CreateBucketConfiguration: { LocationConstraint: 'nyc3' as 'us-west-2' } }))
-    t.equal(out.Location, '/in-nyc3')
-    t.equal((await c.send(new GetBucketLocationCommand({ Bucket: 'in-nyc3' }))).LocationConstraint, 'nyc3')
-    const head = await c.send(new HeadBucketCommand({ Bucket: 'in-nyc3' }))
-    t.equal(head.BucketRegion, 'nyc3')
-    t.equal((await s.box.headBucket('in-nyc3')).region, 'nyc3')
+    const out = await c.send(new CreateBucketCommand({ Bucket: 'in-oregon', CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }))
+    t.equal(out.Location, '/in-oregon')
+    t.equal((await c.send(new GetBucketLocationCommand({ Bucket: 'in-oregon' }))).LocationConstraint, 'us-west-2')
+    const head = await c.send(new HeadBucketCommand({ Bucket: 'in-oregon' }))
+    t.equal(head.BucketRegion, 'us-west-2')
+    t.equal((await s.box.headBucket('in-oregon')).region, 'us-west-2')
+  })
+
+  t.test('a LocationConstraint that is no region of S3, or us-east-1 spelt out, is 400 InvalidLocationConstraint', async t => {
+    for (const constraint of ['mars-1', 'nyc3', 'us-east-1', 'US-WEST-2', 'eu']) {
+      const refused = await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'nowhere', CreateBucketConfiguration: { LocationConstraint: constraint as 'us-west-2' } })), 'InvalidLocationConstraint', 400, constraint)
+      t.equal(refused?.message, 'The specified location-constraint is not valid')
+    }
+    await rejects(t, c.send(new HeadBucketCommand({ Bucket: 'nowhere' })), 'NotFound', 404, 'nothing was created')
   })
 
   t.test('us-east-1 is the empty LocationConstraint', async t => {
@@ -43,8 +51,8 @@ t.test('CreateBucket and GetBucketLocation', async t => {
     t.same((await c.send(new ListObjectsV2Command({ Bucket: 'plain' }))).Contents?.map(o => o.Key), ['kept'], 'its objects are still there')
     t.equal((await s.box.getBucketAcl('plain')).acl, 'private', 'and its ACL is unchanged')
     await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'plain', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })), 'BucketAlreadyOwnedByYou', 409, 'asked for in another region')
-    await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'in-nyc3', CreateBucketConfiguration: { LocationConstraint: 'nyc3' as 'us-west-2' } })), 'BucketAlreadyOwnedByYou', 409, 'a bucket of another region')
-    await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'in-nyc3' })), 'BucketAlreadyOwnedByYou', 409, 'a bucket of another region, asked for in us-east-1')
+    await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'in-oregon', CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } })), 'BucketAlreadyOwnedByYou', 409, 'a bucket of another region')
+    await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'in-oregon' })), 'BucketAlreadyOwnedByYou', 409, 'a bucket of another region, asked for in us-east-1')
     await t.rejects(s.box.createBucket('plain'), { code: 'BucketAlreadyOwnedByYou' }, 'the engine says so in any region')
   })
 
@@ -52,7 +60,7 @@ t.test('CreateBucket and GetBucketLocation', async t => {
     for (const name of ['ab', 'Upper', 'under_score', 'a..b', '-dash', '192.168.1.1', 'x'.repeat(64), 'xn--abc']) {
       await rejects(t, c.send(new CreateBucketCommand({ Bucket: name })), 'InvalidBucketName', 400, name)
     }
-    t.same((await s.box.listBuckets()).map(b => b.name).sort(), ['in-eu', 'in-nyc3', 'plain'], 'none was created')
+    t.same((await s.box.listBuckets()).map(b => b.name).sort(), ['in-eu', 'in-oregon', 'plain'], 'none was created')
   })
 
   t.test('GetBucketLocation of a missing bucket is NoSuchBucket', async t => {
@@ -66,6 +74,20 @@ t.test('the server\'s region is that of buckets created without a LocationConstr
   await c.send(new CreateBucketCommand({ Bucket: 'bkt' }))
   t.equal((await c.send(new GetBucketLocationCommand({ Bucket: 'bkt' }))).LocationConstraint, 'ams3')
   t.equal((await c.send(new HeadBucketCommand({ Bucket: 'bkt' }))).BucketRegion, 'ams3')
+  await c.send(new CreateBucketCommand({ Bucket: 'named', CreateBucketConfiguration: { LocationConstraint: 'ams3' as 'us-west-2' } }))
+  t.equal((await s.box.headBucket('named')).region, 'ams3', 'the server\'s own region is a valid constraint, whatever its name')
+})
+
+t.test('the spaces profile takes the regions that have Spaces', async t => {
+  const s = await serve(t, { server: { region: 'nyc3', profile: 'spaces' } })
+  const c = s.client({ region: 'nyc3' })
+  for (const region of ['nyc3', 'fra1', 'syd1']) {
+    await c.send(new CreateBucketCommand({ Bucket: `in-${region}`, CreateBucketConfiguration: { LocationConstraint: region as 'us-west-2' } }))
+    t.equal((await s.box.headBucket(`in-${region}`)).region, region)
+  }
+  for (const region of ['eu-west-1', 'EU', 'us-east-1', 'nyc1']) {
+    await rejects(t, c.send(new CreateBucketCommand({ Bucket: 'elsewhere', CreateBucketConfiguration: { LocationConstraint: region as 'us-west-2' } })), 'InvalidLocationConstraint', 400, region)
+  }
 })
 
 t.test('HeadBucket, ListBuckets and DeleteBucket', async t => {

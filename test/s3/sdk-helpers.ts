@@ -88,7 +88,7 @@ export function pattern (size: number, seed = 1): Buffer {
   return buf
 }
 
-interface SdkError { name?: string, Code?: string, $metadata?: { httpStatusCode?: number } }
+interface SdkError { name?: string, message?: string, Code?: string, $metadata?: { httpStatusCode?: number } }
 
 /**
  * The SDK rejects with S3's error code as `name` and the HTTP status in `$metadata`. A body-less

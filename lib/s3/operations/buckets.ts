@@ -4,6 +4,7 @@ import { send, sendXml, type Call } from '../call.js'
 import { corsConfigurationXml, parseCorsConfiguration } from '../cors.js'
 import { S3Error } from '../errors.js'
 import { aclOption } from '../headers.js'
+import { constraintRegion } from '../regions.js'
 import { children, malformedXml, MAX_XML_BYTES, optionalText, ownerXml, parseXml, text } from '../xml.js'
 
 /**
@@ -48,7 +49,7 @@ export async function createBucket (call: Call): Promise<void> {
   if (body.trim() !== '') {
     const doc = parseXml(body, 'CreateBucketConfiguration', [])
     const constraint = optionalText(doc, 'LocationConstraint')?.trim()
-    if (constraint !== undefined && constraint !== '') region = constraint === 'EU' ? 'eu-west-1' : constraint
+    if (constraint !== undefined && constraint !== '') region = constraintRegion(constraint, call.settings.profile, call.settings.region)
   }
   region ??= call.settings.region
   try {

@@ -4,7 +4,7 @@ import { payloadOf, smallBody } from '../body.js'
 import { send, sendXml, type Call } from '../call.js'
 import { S3Error } from '../errors.js'
 import { aclOption, checksumAlgorithmOf, checksumHeaders, customerKeyOf, encryptionHeaders, encryptionOf, objectHeadersOf, storageClassOption } from '../headers.js'
-import { header } from '../request.js'
+import { header, protocolOf } from '../request.js'
 import { children, MAX_XML_BYTES, optionalText, ownerXml, parseXml, text } from '../xml.js'
 import { continueIfAsked, copiedVersion, copySourceOf, digestOptions, sourceConditions, writeConditions, writtenVersion } from './objects.js'
 import { maxOf, nameEncoder, prefixAndDelimiter } from './listing.js'
@@ -126,7 +126,7 @@ export async function completeMultipartUpload (call: Call): Promise<void> {
   // when it came from there.
   const path = `${call.target.virtualHosted ? '' : `${call.bucket}/`}${encodeURIComponent(call.key).replaceAll('%2F', '/')}`
   sendXml(call, 'CompleteMultipartUploadResult', {
-    Location: `http://${host}/${path}`,
+    Location: `${protocolOf(call.req)}://${host}/${path}`,
     Bucket: call.bucket,
     Key: call.key,
     ETag: result.etag,
