@@ -196,6 +196,9 @@ t.test('keys commands against a live server', async t => {
   t.notOk(list.out.includes(secret), 'no secret in a listing')
   t.same(JSON.parse((await k('list', '--json')).out).keys.map((key: { name: string }) => key.name), ['uploader', 'root'], 'oldest first')
   t.same(JSON.parse((await k('list', '--bucket', 'videos', '--json')).out).keys.map((key: { name: string }) => key.name), ['root'])
+  t.same(JSON.parse((await k('list', '--name', 'uploader', '--json')).out).keys.map((key: { name: string }) => key.name), ['uploader'])
+  t.same(JSON.parse((await k('list', '--permission', 'fullaccess', '--json')).out).keys.map((key: { name: string }) => key.name), ['root'])
+  t.equal((await k('list', '--permission', 'admin')).code, 1, 'an unknown permission is the server\'s 400')
 
   const got = await k('get', id)
   t.match(got.out, /^Name +uploader$/m)

@@ -48,6 +48,7 @@ const OPTIONS = {
   grant: { type: 'string', multiple: true },
   'full-access': { type: 'boolean' },
   bucket: { type: 'string' },
+  permission: { type: 'string' },
   expires: { type: 'string' },
   'rate-limit': { type: 'string' }
 } as const
@@ -103,9 +104,14 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   },
   list: {
     args: [],
-    options: ['bucket'],
+    options: ['bucket', 'name', 'permission'],
     async run (client, args, values) {
-      const answer = await listAll(client, values.bucket)
+      const filter: Record<string, string> = {}
+      for (const name of ['bucket', 'name', 'permission'] as const) {
+        const value = values[name]
+        if (value !== undefined) filter[name] = value
+      }
+      const answer = await listAll(client, filter)
       const rows = answer.keys.map(k => [k.access_key, k.name, k.grants.map(formatGrant).join(' '), k.created_at, status(k)])
       return { answer, text: table(['ACCESS KEY', 'NAME', 'GRANTS', 'CREATED', 'STATUS'], rows) }
     }
@@ -163,11 +169,11 @@ function keyAnswer (answer: unknown): { answer: unknown, text: string } {
   return { answer, text: describeKey((answer as { key: KeyJson }).key) }
 }
 
-/** Every page of the listing, oldest first, as one `{ keys, meta }`. */
-async function listAll (client: Client, bucket: string | undefined): Promise<{ keys: KeyJson[], meta: { total: number } }> {
+/** Every page of the listing (of keys that have the name, reach the bucket, or hold the permission), oldest first, as one `{ keys, meta }`. */
+async function listAll (client: Client, filter: Record<string, string>): Promise<{ keys: KeyJson[], meta: { total: number } }> {
   const keys: KeyJson[] = []
   for (let page = 1; ; page++) {
-    const query = new URLSearchParams({ per_page: '200', page: String(page), sort: 'created_at', sort_direction: 'asc', ...(bucket === undefined ? {} : { bucket }) })
+    const query = new URLSearchParams({ per_page: '200', page: String(page), sort: 'created_at', sort_direction: 'asc', ...filter })
     const answer = await call(client, 'GET', `/v2/spaces/keys?${query.toString()}`) as { keys: KeyJson[], meta: { total: number } }
     keys.push(...answer.keys)
     if (answer.keys.length === 0 || keys.length >= answer.meta.total) return { keys, meta: { total: keys.length } }

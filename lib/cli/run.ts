@@ -13,7 +13,7 @@ const USAGE = `Usage:
                  [--grace SECONDS] [--profile aws|spaces]
                  [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-http]
   spacebox keys create --name NAME (--grant GRANT ... | --full-access) [--expires DATE] [--rate-limit N]
-  spacebox keys list [--bucket BUCKET]
+  spacebox keys list [--bucket BUCKET] [--name NAME] [--permission PERMISSION]
   spacebox keys get ACCESS_KEY
   spacebox keys rename ACCESS_KEY NAME
   spacebox keys update ACCESS_KEY [--grant GRANT ... | --full-access] [--expires DATE|never] [--rate-limit N|none]
