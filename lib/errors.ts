@@ -57,7 +57,18 @@ export interface ErrorDetails {
   detail?: Record<string, string | number> | undefined
 }
 
+/**
+ * Marks spacebox's errors across copies of the package: a process that both imports and requires
+ * spacebox loads its ES and CommonJS builds side by side, each with its own class.
+ */
+const BRAND = Symbol.for('spacebox.error')
+
 export class SpaceboxError extends Error {
+  /** `instanceof` recognises an error of either build by its brand. */
+  static override [Symbol.hasInstance] (value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+
   override name = 'SpaceboxError'
   readonly code: ErrorCode
   readonly bucket: string | undefined
@@ -70,6 +81,7 @@ export class SpaceboxError extends Error {
     this.bucket = details.bucket
     this.key = details.key
     this.detail = details.detail
+    Object.defineProperty(this, BRAND, { value: true })
   }
 }
 
