@@ -45,7 +45,7 @@ t.test('help, and bad arguments exit 2 with the usage on stderr', async t => {
     ['keys', 'get', 'a', 'b'],
     ['keys', 'rename', 'a'],
     ['keys', 'list', 'extra'],
-    ['keys', 'list', '--name', 'x'],
+    ['keys', 'list', '--grant', 'x:read'],
     ['keys', 'get', 'a', '--grant', 'b:read'],
     ['keys', 'create', '--grant', 'photos:read'],
     ['keys', 'create', '--name', 'x'],
