@@ -741,6 +741,12 @@ export interface KeyUsage {
   /** Refused requests, and the last one's reason (for the owner's eyes only). */
   denied: number
   lastDenied?: { at: Date, operation: string, reason: string }
+  /**
+   * Requests and their bytes hour by hour (all operations together) over the last 7 days, by the
+   * store's clock: oldest first, `hour` the start of the hour, hours without requests left out.
+   * Refused requests are not in it.
+   */
+  history: Array<{ hour: Date, requests: number, bytesIn: number, bytesOut: number }>
 }
 
 export interface BucketEncryptionConfig {

@@ -1,5 +1,6 @@
-export { createS3Handler, createS3Server, type ExchangeRecord, type S3HandlerOptions, type S3Server, type S3ServerOptions } from './server.js'
+export { createS3Handler, createS3Server, type ConsoleMount, type ExchangeRecord, type S3HandlerOptions, type S3Server, type S3ServerOptions } from './server.js'
 export type { Exchange, FaultAction } from './dispatch.js'
 export type { Operation } from './router.js'
 export { S3Error } from './errors.js'
 export { Faults, type FaultRule, type ActiveFault } from './faults.js'
+export { objectPath, presignUrl, type PresignOptions } from './presign.js'

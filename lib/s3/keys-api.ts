@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isSpaceboxError, type AccessKeyInfo, type AccessKeyUpdate, type CreateAccessKeyOptions, type Grant, type KeyAccess, type KeyUsage, type NewAccessKey, type Permission, type Spacebox } from '../index.js'
+import { ApiError, badRequest, notFound, readJson, sendError, sendJson, type JsonBody } from './json-api.js'
 
 /*
  * The key-management JSON API, in the shape of DigitalOcean's Spaces keys API
@@ -30,12 +31,13 @@ import { isSpaceboxError, type AccessKeyInfo, type AccessKeyUpdate, type CreateA
 export interface KeysApiOptions {
   /** Verifies the presented bearer token (constant time); the token itself is never an S3 credential. */
   isAdmin: (token: string) => boolean
+  /** Whether the request carries a console session that stands for the admin token. */
+  session?: (req: IncomingMessage) => boolean
   /** Base URL used for links.pages (e.g. 'http://127.0.0.1:9000'). */
   baseUrl: (req: IncomingMessage) => string
 }
 
 const ROOT = '/v2/spaces/'
-const MAX_BODY = 64 * 1024
 const MAX_PER_PAGE = 200
 const PERMISSIONS: readonly Permission[] = ['read', 'readwrite', 'fullaccess']
 const CREATE_FIELDS = ['name', 'grants', 'expires_at', 'rate_limit']
@@ -43,20 +45,6 @@ const LIST_PARAMETERS = ['page', 'per_page', 'sort', 'sort_direction', 'name', '
 // ISO 8601 with a date and, if any time, a zone: what DigitalOcean's API writes and reads.
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/
 const EDIT_FIELDS = [...CREATE_FIELDS, 'disabled']
-
-/** An answer other than success: DigitalOcean's error `id`, its status and message. */
-class ApiError extends Error {
-  readonly status: number
-  readonly id: string
-  readonly headers: Record<string, string>
-
-  constructor (status: number, id: string, message: string, headers: Record<string, string> = {}) {
-    super(message)
-    this.status = status
-    this.id = id
-    this.headers = headers
-  }
-}
 
 interface Call {
   box: Spacebox
@@ -74,7 +62,7 @@ interface Reply {
 }
 
 type Handler = (call: Call) => Promise<Reply> | Reply
-type Body = Record<string, unknown>
+type Body = JsonBody
 
 /** True if the path belongs to the keys API (starts with /v2/spaces/). */
 export function isKeysApiPath (rawPath: string): boolean {
@@ -93,21 +81,20 @@ export async function handleKeysApi (box: Spacebox, req: IncomingMessage, res: S
       throw new ApiError(405, 'method_not_allowed', `${method} is not allowed here`, { allow: Object.keys(methods).join(', ') })
     }
     const reply = await handler({ box, req, id, query: url.searchParams, baseUrl: () => options.baseUrl(req) })
-    send(res, requestId, reply.status, reply.body)
+    sendJson(res, requestId, reply.status, reply.body)
   } catch (err) {
-    const error = toApiError(err)
-    if (res.headersSent) {
-      res.destroy()
-      return
-    }
-    send(res, requestId, error.status, { id: error.id, message: error.message, request_id: requestId }, error.headers)
+    sendError(res, requestId, toApiError(err))
   }
 }
 
-/** 401 unless the request carries `Authorization: Bearer <admin token>`; S3 signatures never pass. */
+/**
+ * 401 unless the request carries `Authorization: Bearer <admin token>` or a signed-in console
+ * session (with its CSRF token to change anything); S3 signatures never pass.
+ */
 function authenticate (req: IncomingMessage, options: KeysApiOptions): void {
   const match = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')
-  if (match?.[1] === undefined || !options.isAdmin(match[1])) throw new ApiError(401, 'unauthorized', 'Unable to authenticate you')
+  if (match?.[1] !== undefined ? options.isAdmin(match[1]) : options.session?.(req) === true) return
+  throw new ApiError(401, 'unauthorized', 'Unable to authenticate you')
 }
 
 /** The handlers of a path by method, and the id it names; 404 for paths outside the API. */
@@ -284,56 +271,6 @@ function oneOf (query: URLSearchParams, name: string, allowed: readonly string[]
   return value
 }
 
-/** The request body as a JSON object of `fields`: 413 past 64 KiB, 400 when it is not JSON, not an object or has another field. */
-async function readJson (req: IncomingMessage, fields: readonly string[]): Promise<Body> {
-  const text = (await readBody(req)).toString('utf8')
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw badRequest('The request body must be valid JSON')
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest('The request body must be a JSON object')
-  const unknown = Object.keys(value).find(field => !fields.includes(field))
-  if (unknown !== undefined) throw badRequest(`Unknown field ${JSON.stringify(unknown.slice(0, 64))}: the fields are ${fields.join(', ')}`)
-  return value as Body
-}
-
-async function readBody (req: IncomingMessage): Promise<Buffer> {
-  const tooLarge = (): ApiError => new ApiError(413, 'request_entity_too_large', `The request body is larger than ${MAX_BODY} bytes`, { connection: 'close' })
-  if (Number(req.headers['content-length']) > MAX_BODY) throw tooLarge()
-  return await new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    // Past the limit, stop collecting but do not destroy the request: the socket must stay open
-    // for the 413, and `connection: close` ends it after that.
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length
-      if (size <= MAX_BODY) {
-        chunks.push(chunk)
-        return
-      }
-      req.off('data', onData)
-      reject(tooLarge())
-    }
-    req.on('data', onData)
-    req.once('end', () => { resolve(Buffer.concat(chunks)) })
-    req.once('error', reject)
-  })
-}
-
-function send (res: ServerResponse, requestId: string, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = body === undefined ? '' : JSON.stringify(body)
-  res.writeHead(status, {
-    ...(text === '' ? {} : { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }),
-    // Responses may hold a secret key: never cache them.
-    'cache-control': 'no-store',
-    'x-request-id': requestId,
-    ...headers
-  })
-  res.end(text)
-}
-
 function keyJson (key: AccessKeyInfo): Record<string, unknown> {
   const out: Record<string, unknown> = {
     name: key.name,
@@ -358,6 +295,7 @@ function usageJson (usage: KeyUsage): Record<string, unknown> {
     const { at, operation, reason } = usage.lastDenied
     out.last_denied = { at: at.toISOString(), operation, reason }
   }
+  out.history = usage.history.map(({ hour, requests, bytesIn, bytesOut }) => ({ hour: hour.toISOString(), requests, bytes_in: bytesIn, bytes_out: bytesOut }))
   return out
 }
 
@@ -368,14 +306,6 @@ function accessJson (access: KeyAccess): Record<string, unknown> {
   out.disabled = access.disabled
   if (access.expiresAt !== undefined) out.expires_at = access.expiresAt.toISOString()
   return out
-}
-
-function badRequest (message: string): ApiError {
-  return new ApiError(400, 'bad_request', message)
-}
-
-function notFound (): ApiError {
-  return new ApiError(404, 'not_found', 'The resource you were accessing could not be found.')
 }
 
 /** DigitalOcean's error for anything thrown; an unknown failure's message is not shown. */

@@ -13,6 +13,16 @@ import type { Faults } from './faults.js'
 import { protocolOf } from './request.js'
 import { listenerBucketOf, serveWebsite, websiteBucketOf } from './website.js'
 
+/** Where a mounted console lives. */
+export const CONSOLE_PATH = '/_spacebox/console'
+
+/** A web console mounted beside S3 (see lib/console): its requests, and which requests its sessions authorise. */
+export interface ConsoleMount {
+  handle: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>
+  /** A signed-in session (with its CSRF token when the request changes state) may use the keys API as the admin token does. */
+  authorizes: (req: IncomingMessage) => boolean
+}
+
 export interface S3HandlerOptions {
   /** Region of buckets created without a LocationConstraint. Default: the store's. */
   region?: string
@@ -32,6 +42,8 @@ export interface S3HandlerOptions {
   websitesOnly?: boolean
   /** 'spaces' answers like DigitalOcean Spaces where the two differ (NotImplemented for bucket encryption). Default 'aws'. */
   profile?: 'aws' | 'spaces'
+  /** A web console to serve at /_spacebox/console (`spacebox serve` mounts lib/console's). */
+  console?: ConsoleMount
   /** Fault rules to apply to matching requests (testing); also served at `/_spacebox/faults` to the admin token. */
   faults?: Faults
   /** Called when each S3 request has been answered, with what it was and how it ended. */
@@ -118,8 +130,14 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
       serveWebsite(box, settings, req, res, requestId, site).catch(fail)
       return
     }
+    const { console: mounted } = options
+    if (mounted !== undefined && (path === CONSOLE_PATH || path.startsWith(`${CONSOLE_PATH}/`))) {
+      mounted.handle(req, res, requestId).catch(fail)
+      return
+    }
     if (isAdmin !== undefined && isKeysApiPath(path)) {
-      handleKeysApi(box, req, res, requestId, { isAdmin, baseUrl: r => `${protocolOf(r)}://${r.headers.host ?? 'localhost'}` }).catch(fail)
+      const session = mounted?.authorizes
+      handleKeysApi(box, req, res, requestId, { isAdmin, ...(session === undefined ? {} : { session }), baseUrl: r => `${protocolOf(r)}://${r.headers.host ?? 'localhost'}` }).catch(fail)
       return
     }
     if (path === UPLOADS_PATH && isAdmin !== undefined) {
@@ -179,7 +197,7 @@ function closeIdle (server: Server, ms: number): void {
 }
 
 /** Compare a presented token with the configured one through their hashes: constant time, any length. */
-function adminCheck (token: S3HandlerOptions['adminToken']): ((presented: string) => boolean) | undefined {
+export function adminCheck (token: S3HandlerOptions['adminToken']): ((presented: string) => boolean) | undefined {
   if (token === undefined) return undefined
   const expected = Buffer.from(typeof token === 'string' ? sha256(token) : token.sha256, 'hex')
   return presented => {

@@ -40,10 +40,11 @@ export interface V4Auth {
   expires?: number
 }
 
-const ALGORITHM = 'AWS4-HMAC-SHA256'
+export const ALGORITHM = 'AWS4-HMAC-SHA256'
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 const MAX_SKEW_MS = 900_000
-const MAX_EXPIRES_S = 604_800
+/** The longest lifetime of a presigned URL: 7 days. */
+export const MAX_EXPIRES_S = 604_800
 const NO_DATE = 'AWS authentication requires a valid Date or x-amz-date header'
 
 const UNRESERVED = /^[A-Za-z0-9\-_.~]$/
@@ -53,7 +54,8 @@ const ENCODED = Array.from({ length: 256 }, (_, b) => {
   return UNRESERVED.test(c) ? c : '%' + b.toString(16).toUpperCase().padStart(2, '0')
 })
 
-function encodeBytes (bytes: Uint8Array, encodeSlash: boolean): string {
+/** AWS UriEncode over bytes: keeps A-Za-z0-9-_.~ (and '/' unless told), uppercase %XX otherwise. */
+export function encodeBytes (bytes: Uint8Array, encodeSlash: boolean): string {
   let out = ''
   for (const b of bytes) out += b === 0x2f && !encodeSlash ? '/' : ENCODED[b]!
   return out
@@ -67,7 +69,7 @@ export function uriEncode (s: string, encodeSlash: boolean): string {
 const HEX = /^[0-9A-Fa-f]{2}$/
 
 /** Percent-decodes to bytes; a malformed escape stays literal, reported by `clean`. */
-function percentDecode (s: string, plusIsSpace: boolean): { bytes: Buffer, clean: boolean } {
+export function percentDecode (s: string, plusIsSpace: boolean): { bytes: Buffer, clean: boolean } {
   const input = Buffer.from(s, 'utf8')
   const out = Buffer.allocUnsafe(input.length)
   let n = 0
@@ -277,7 +279,8 @@ export function parseAmzDate (value: string): number | undefined {
   return toAmzDate(ms) === value.toUpperCase() ? ms : undefined
 }
 
-function toAmzDate (ms: number): string {
+/** ISO 8601 basic (20130524T000000Z) of a ms epoch, milliseconds dropped. */
+export function toAmzDate (ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}/, '').replace(/[-:]/g, '')
 }
 

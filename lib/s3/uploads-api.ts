@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isSpaceboxError, type AbortedUpload, type Spacebox } from '../index.js'
+import { ApiError, badRequest, sendError, sendJson } from './json-api.js'
 
 /*
  * Incomplete multipart uploads, for the admin token (what `spacebox uploads` talks to):
@@ -26,20 +27,9 @@ export function parseAge (text: string): number | undefined {
   return match === null ? undefined : Number(match[1]) * (UNITS[match[2] as string] as number)
 }
 
-class ApiError extends Error {
-  constructor (readonly status: number, readonly id: string, message: string) {
-    super(message)
-  }
-}
-
 /** Serve one request of the uploads API; never throws (errors become JSON, as the keys API's; `onError` hears of 500s). */
 export async function handleUploadsApi (box: Spacebox, req: IncomingMessage, res: ServerResponse, requestId: string,
   isAdmin: (token: string) => boolean, onError: (err: unknown, requestId: string) => void): Promise<void> {
-  const reply = (status: number, body: unknown): void => {
-    const text = JSON.stringify(body)
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': requestId })
-    res.end(text)
-  }
   try {
     const token = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1]
     if (token === undefined || !isAdmin(token)) throw new ApiError(401, 'unauthorized', 'Unable to authenticate you')
@@ -67,15 +57,11 @@ export async function handleUploadsApi (box: Spacebox, req: IncomingMessage, res
       }
       uploads.push(...found.map(u => ({ bucket: name, key: u.key, upload_id: u.uploadId, initiated: u.initiated.toISOString() })))
     }
-    reply(200, { uploads })
+    sendJson(res, requestId, 200, { uploads })
   } catch (err) {
     const error = toApiError(err)
     if (error.status === 500) onError(err, requestId)
-    if (res.headersSent) {
-      res.destroy()
-      return
-    }
-    reply(error.status, { id: error.id, message: error.message, request_id: requestId })
+    sendError(res, requestId, error)
   }
 }
 
@@ -85,8 +71,4 @@ function toApiError (err: unknown): ApiError {
   if (isSpaceboxError(err, 'InvalidBucketName') || err instanceof TypeError) return badRequest(err.message)
   if (isSpaceboxError(err, 'NotOpen')) return new ApiError(503, 'service_unavailable', 'The store is closing; try again later.')
   return new ApiError(500, 'server_error', 'Server was unable to give you a response.')
-}
-
-function badRequest (message: string): ApiError {
-  return new ApiError(400, 'bad_request', message)
 }

@@ -246,12 +246,27 @@ export interface AccessKeyRecord {
   deleted?: number
 }
 
+/** One hour of a key's usage: requests counted in it (never 0) and their bytes. */
+export interface UsageHour {
+  /** ms epoch of the hour's start (UTC), by the store's clock. */
+  hour: number
+  requests: number
+  bytesIn: number
+  bytesOut: number
+}
+
+/**
+ * A key's usage figures. v1 (before hourly history) has no `history`; v2 adds it. Read back through
+ * access/usage.ts `decodeUsage`, which validates and bounds what it finds.
+ */
 export interface UsageRecord {
-  v: 1
+  v: 2
   requests: Record<string, number>
   bytesIn: number
   bytesOut: number
   denied: number
   lastUsed?: number
   lastDenied?: { at: number, operation: string, reason: string }
+  /** Hours with requests, oldest first, one entry an hour, all within 168 hours of the newest. */
+  history: UsageHour[]
 }
