@@ -96,7 +96,8 @@ t.test('virtual-hosted requests under a configured hostname', async t => {
 })
 
 t.test('DigitalOcean Spaces hostnames are virtual-hosted without configuration', async t => {
-  const s = await serve(t)
+  // The SDK in region nyc3 sends it as the LocationConstraint: a Spaces region.
+  const s = await serve(t, { server: { profile: 'spaces' } })
   const seen = watch(s)
   const c = virtualClient(t, s, 'nyc3.digitaloceanspaces.com', 'nyc3')
   await c.send(new CreateBucketCommand({ Bucket: 'space' }))
