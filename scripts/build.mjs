@@ -3,10 +3,13 @@
 // - dist/cjs/: CommonJS for `require('spacebox')`, `spacebox/s3` and `spacebox/testing`
 //   (tsconfig.cjs.json, without the command), with a package.json that makes Node and TypeScript
 //   read its .js and .d.ts files as CommonJS.
+// - dist/console/ui/: the web console's pages: their browser code compiled on its own
+//   (lib/console/ui/tsconfig.json: DOM types, no Node ones, ES modules loaded as they are), and
+//   their html, css and svg copied beside it.
 // Then it removes outputs whose source is gone, so `npm pack` never ships a stale module.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { readdir, rm, rmdir, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +18,10 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
 const dist = join(root, 'dist')
 const cjs = join(dist, 'cjs')
+const pages = join(root, 'lib', 'console', 'ui')
+const pagesOut = join(dist, 'console', 'ui')
+// The console's files other than its TypeScript: served as they are.
+const STATIC = /\.(html|css|svg|png)$/
 
 /** Runs tsc on a project; resolves to its exit code and what it printed. */
 function compile (project) {
@@ -48,14 +55,22 @@ async function prune (base, dir, keep, skip) {
   return empty
 }
 
-// Both compilers at once: they are single-threaded, and the second waits on nothing of the first.
-const [esm, commonjs] = await Promise.all([compile('tsconfig.build.json'), compile('tsconfig.cjs.json')])
+// The compilers at once: they are single-threaded, and none waits on anything of another.
+const [esm, commonjs, ui] = await Promise.all([compile('tsconfig.build.json'), compile('tsconfig.cjs.json'), compile('lib/console/ui/tsconfig.json')])
 process.stdout.write(esm.output)
 // The CommonJS build reads the same sources: its errors are worth showing only if they are new.
 if (esm.code === 0 || commonjs.output !== esm.output) process.stdout.write(commonjs.output)
-if (esm.code !== 0 || commonjs.code !== 0) process.exit(1)
+process.stdout.write(ui.output)
+if (esm.code !== 0 || commonjs.code !== 0 || ui.code !== 0) process.exit(1)
+
+// The pages' static files, and none whose source is gone. (The prune below keeps the pages'
+// compiled .js: each has its lib/console/ui/*.ts, as every module of dist/ has its source.)
+await mkdir(pagesOut, { recursive: true })
+const statics = (await readdir(pages)).filter(name => STATIC.test(name))
+for (const name of statics) await copyFile(join(pages, name), join(pagesOut, name))
+for (const name of await readdir(pagesOut)) if (STATIC.test(name) && !statics.includes(name)) await rm(join(pagesOut, name))
 
 await writeFile(join(cjs, 'package.json'), '{ "type": "commonjs" }\n')
 const source = name => existsSync(join(root, 'lib', `${name}.ts`))
 await prune(dist, dist, source, cjs)
-await prune(cjs, cjs, name => !name.startsWith('cli/') && source(name))
+await prune(cjs, cjs, name => !name.startsWith('cli/') && !name.startsWith('console/') && source(name))

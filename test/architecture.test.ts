@@ -70,7 +70,7 @@ for (const path of await sources(lib)) {
   const source = parse(name, await readFile(path, 'utf8'))
   files.set(name, { source, imports: importsOf(name, source) })
 }
-const isEngine = (name: string): boolean => !name.startsWith('s3/') && !name.startsWith('cli/') && !name.startsWith('testing/')
+const isEngine = (name: string): boolean => !name.startsWith('s3/') && !name.startsWith('cli/') && !name.startsWith('testing/') && !name.startsWith('console/')
 
 t.test('the parser sees every kind of import', async t => {
   const source = parse('s3/x.ts', "import {\n  a,\n  type B\n} from '../store.js'\nimport type { C } from './c.js'\nexport { D } from '../d.js'\ntype E = import('../e.js').E\nawait import('node:http')\n")
@@ -93,6 +93,19 @@ t.test('the adapter reaches the engine only through its public surface', async t
     if (!name.startsWith('s3/')) continue
     const outside = imports.filter(i => i.file !== undefined && !i.file.startsWith('s3/') && i.file !== 'index.ts')
     t.same(outside.map(i => i.from), [], `${name} imports the engine only from lib/index.ts`)
+  }
+})
+
+t.test('the console reaches the engine only through its public surface, beside the S3 adapter', async t => {
+  for (const [name, { imports }] of files) {
+    if (!name.startsWith('console/')) continue
+    const outside = imports.filter(i => i.file !== undefined && !i.file.startsWith('console/') && !i.file.startsWith('s3/') && i.file !== 'index.ts')
+    t.same(outside.map(i => i.from), [], `${name} imports the engine only from lib/index.ts`)
+  }
+  const pages = [...files.keys()].filter(name => name.startsWith('console/ui/'))
+  for (const name of pages) {
+    const outside = files.get(name)?.imports.filter(i => i.file === undefined || !i.file.startsWith('console/ui/')) ?? []
+    t.same(outside.map(i => i.from), [], `${name}, a page's code, imports nothing of the server`)
   }
 })
 

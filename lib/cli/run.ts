@@ -10,7 +10,7 @@ import { parseServeArgs, serve } from './serve.js'
 const USAGE = `Usage:
   spacebox serve [--data DIR | --memory] [--host HOST] [--port PORT] [--website-port PORT] [--region REGION]
                  [--bucket NAME ...] [--key NAME (--grant GRANT ... | --full-access)] [--kms-key NAME ...]
-                 [--grace SECONDS] [--profile aws|spaces]
+                 [--grace SECONDS] [--profile aws|spaces] [--no-console]
                  [--tls-cert FILE --tls-key FILE | --tls-self-signed | --insecure-http]
   spacebox keys create --name NAME (--grant GRANT ... | --full-access) [--expires DATE] [--rate-limit N]
   spacebox keys list [--bucket BUCKET] [--name NAME] [--permission PERMISSION]
@@ -39,6 +39,9 @@ nothing else, on a second port (http://BUCKET.localhost:PORT/). Ctrl-C or SIGTER
 gracefully: requests under way get --grace seconds (default 10) to finish, then their connections
 are cut; a second Ctrl-C stops it at once. --profile spaces answers as DigitalOcean Spaces where
 it differs from S3 (regions, storage classes, unsupported operations).
+
+The web console (buckets, objects, access keys, who can reach what) is served at
+/_spacebox/console/ on the same port; sign in with the admin token. --no-console turns it off.
 
 TLS: --tls-cert and --tls-key serve HTTPS with your certificate; --tls-self-signed makes one for
 this machine (kept in DIR/tls and used again, or for --memory a temporary one) and prints its

@@ -1,8 +1,11 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isSpaceboxError, Spacebox, type Grant } from '../index.js'
+import { createConsole } from '../console/index.js'
 import { createS3Server, type S3Server } from '../s3/index.js'
+import { adminCheck, CONSOLE_PATH } from '../s3/server.js'
 import { privateDir, SHARED_BITS } from '../internal/private-dir.js'
 import { newAdminToken, readAdminToken, saveAdminToken } from './admin-token.js'
 import { bucketNameProblem } from '../validate.js'
@@ -32,6 +35,8 @@ export interface ServeOptions {
   tls: TlsChoice
   /** Where the answers differ, answer as S3 (`aws`) or as DigitalOcean Spaces. */
   profile: 'aws' | 'spaces'
+  /** Serve the web console (default true). */
+  console: boolean
 }
 
 /** A running `spacebox serve`. */
@@ -65,7 +70,8 @@ export function parseServeArgs (args: string[]): ServeOptions {
       'tls-key': { type: 'string' },
       'tls-self-signed': { type: 'boolean' },
       'insecure-http': { type: 'boolean' },
-      profile: { type: 'string', default: 'aws' }
+      profile: { type: 'string', default: 'aws' },
+      'no-console': { type: 'boolean' }
     },
     strict: true,
     allowPositionals: true
@@ -91,7 +97,8 @@ export function parseServeArgs (args: string[]): ServeOptions {
     kmsKeys,
     grace: Number(values.grace) * 1000,
     tls: tlsChoice(values, values.host),
-    profile: values.profile
+    profile: values.profile,
+    console: values['no-console'] !== true
   }
   const websitePort = values['website-port']
   if (websitePort !== undefined) {
@@ -128,6 +135,7 @@ export async function serve (options: ServeOptions, io: Io): Promise<ServeHandle
       lines.push(`TLS certificate ${tls.certFile}${tls.selfSigned ? ' (self-signed)' : ''}, SHA-256 fingerprint ${tls.fingerprint}`)
       if (tls.selfSigned) lines.push(`  clients trust it with: curl --cacert ${tls.certFile}, AWS_CA_BUNDLE=${tls.certFile}, NODE_EXTRA_CA_CERTS=${tls.certFile}`)
     }
+    if (options.console) lines.push(`Web console: ${server.url}${CONSOLE_PATH}/ (sign in with the admin token)`)
     if (server.websitePort !== undefined) lines.push(`Bucket websites on port ${server.websitePort}: ${tls === undefined ? 'http' : 'https'}://<bucket>.localhost:${server.websitePort}/ (the Host names the bucket)`)
     if (admin.token !== undefined) {
       const kept = options.data === undefined ? 'a new one every start with --memory' : `only its SHA-256 is kept, in ${join(options.data, 'admin.json')}`
@@ -196,6 +204,7 @@ async function listen (box: Spacebox, options: ServeOptions, adminSha256: string
       region: options.region,
       profile: options.profile,
       adminToken: { sha256: adminSha256 },
+      ...(options.console ? { console: consoleOf(box, options, adminSha256) } : {}),
       ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
       ...(options.websitePort === undefined ? {} : { websitePort: options.websitePort })
     })
@@ -204,6 +213,13 @@ async function listen (box: Spacebox, options: ServeOptions, adminSha256: string
     const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message
     throw new CliError(`cannot listen on ${options.host}:${options.port}: ${why}`)
   }
+}
+
+/** The web console, with the pages built beside the command (dist/console/ui). */
+function consoleOf (box: Spacebox, options: ServeOptions, adminSha256: string): ReturnType<typeof createConsole> {
+  const isAdmin = adminCheck({ sha256: adminSha256 })
+  if (isAdmin === undefined) throw new Error('the console needs the admin token')
+  return createConsole(box, { isAdmin, assets: fileURLToPath(new URL('../console/ui/', import.meta.url)), region: options.region })
 }
 
 async function ensureBucket (box: Spacebox, name: string): Promise<string> {

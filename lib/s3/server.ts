@@ -16,11 +16,9 @@ import { listenerBucketOf, serveWebsite, websiteBucketOf } from './website.js'
 /** Where a mounted console lives. */
 export const CONSOLE_PATH = '/_spacebox/console'
 
-/** A web console mounted beside S3 (see lib/console): its requests, and which requests its sessions authorise. */
+/** A web console mounted beside S3 (see lib/console): it answers every request under CONSOLE_PATH. */
 export interface ConsoleMount {
   handle: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>
-  /** A signed-in session (with its CSRF token when the request changes state) may use the keys API as the admin token does. */
-  authorizes: (req: IncomingMessage) => boolean
 }
 
 export interface S3HandlerOptions {
@@ -136,8 +134,7 @@ export function createS3Handler (box: Spacebox, options: S3HandlerOptions = {}):
       return
     }
     if (isAdmin !== undefined && isKeysApiPath(path)) {
-      const session = mounted?.authorizes
-      handleKeysApi(box, req, res, requestId, { isAdmin, ...(session === undefined ? {} : { session }), baseUrl: r => `${protocolOf(r)}://${r.headers.host ?? 'localhost'}` }).catch(fail)
+      handleKeysApi(box, req, res, requestId, { isAdmin, baseUrl: r => `${protocolOf(r)}://${r.headers.host ?? 'localhost'}` }).catch(fail)
       return
     }
     if (path === UPLOADS_PATH && isAdmin !== undefined) {
