@@ -316,16 +316,18 @@ t.test(`a ${SIZE / 1024 / MiB} GiB object through the adapter, then a close with
     reads.push(...[0, 1].map(() => get(s, path)))
     // Close once the server has every one of these requests.
     for (let waited = 0; await s.requests() - earlier < small.length + writes.length + reads.length && waited < 5000; waited += 10) await sleep(10)
-    const { closing, closed } = s.close(5000, 2000)
+    // The store gives calls 2 s; the server's own cut comes far later, so that a machine busy with
+    // other suites cannot pass for a request that did not end on its own.
+    const { closing, closed } = s.close(15_000, 2000)
     setTimeout(() => { for (const res of stalled) res.resume() }, 500)
     await closing
     await t.rejects(get(s, '/big/small-0'), { code: 'ECONNREFUSED' }, 'a connection after the close began is refused')
 
-    const [written, read] = await within(15_000, 'the requests in flight', Promise.all([Promise.allSettled(writes.map(w => w.outcome)), Promise.allSettled(reads)]))
-    const report = await within(10_000, 'the close', closed)
+    const [written, read] = await within(20_000, 'the requests in flight', Promise.all([Promise.allSettled(writes.map(w => w.outcome)), Promise.allSettled(reads)]))
+    const report = await within(20_000, 'the close', closed)
     t.equal(report.error, undefined, 'the server and the store closed without an error')
     t.equal(report.code, 0, 'the server process exited on its own')
-    t.ok(report.ms < 4000, `closed in ${report.ms} ms: every request ended on its own, none had to be cut at the server's 5 s`)
+    t.ok(report.ms < 12_000, `closed in ${report.ms} ms: every request ended on its own, none had to be cut at the server's 15 s`)
     t.notMatch(s.stderr(), /Error|Unhandled|uncaught/i, 'nothing went to stderr')
     const describe = (o: PromiseSettledResult<{ status: number }>): string => o.status === 'fulfilled' ? String(o.value.status) : (o.reason as Error).message
     t.comment(`uploads: ${written.map(describe).join('; ')}; reads: ${read.map(describe).join('; ')}`)
