@@ -181,7 +181,8 @@ t.test('npm pack ships the two builds, the sources their maps name, and nothing 
   const files = new Set(info.files.map(f => f.path))
   const paths = [...files]
   t.same(paths.filter(p => !/^(dist|lib)\//.test(p)).sort(), ['CHANGELOG.md', 'README.md', 'package.json'], 'at the top: the docs and package.json')
-  t.same(paths.filter(p => p.startsWith('lib/') && !p.endsWith('.ts')), [], 'lib/: TypeScript sources only')
+  t.same(paths.filter(p => p.startsWith('lib/') && !p.endsWith('.ts') && !/^lib\/console\/ui\/[^/]+\.(html|css|svg)$/.test(p)), [], 'lib/: TypeScript sources, and the console pages\' html, css and svg')
+  t.ok(files.has('dist/console/ui/index.html') && files.has('dist/console/ui/app.js'), 'the console\'s built pages')
   t.ok(files.has('dist/cjs/package.json'), 'dist/cjs/package.json marks the CommonJS build')
   t.same(paths.filter(p => p.startsWith('dist/cjs/cli/')), [], 'the command is ESM only')
   const stale = paths.filter(p => p.startsWith('dist/') && /\.(js|d\.ts)$/.test(p) && !files.has(`lib/${p.replace(/^dist\/(cjs\/)?/, '').replace(/\.(js|d\.ts)$/, '')}.ts`))
