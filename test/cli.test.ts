@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { Spacebox } from '../lib/index.js'
 import { formatGrant, parseGrant } from '../lib/cli/grants.js'
 import { tempDir } from './helpers.js'
@@ -460,4 +460,26 @@ t.test('info shows what a stopped store holds, without a secret, and refuses a s
   const missing = cli(['info', '--data', join(data, 'nope')])
   t.equal(await missing.code, 1)
   t.match(missing.err(), /there is no store in/)
+})
+
+t.test('--profile spaces answers as Spaces; --no-console leaves the console out', async t => {
+  const refused = cli(['serve', '--memory', '--port', '0', '--profile', 'gcs'])
+  t.equal(await refused.code, 2)
+  t.match(refused.err(), /^spacebox: --profile "gcs": aws or spaces/)
+
+  const spaces = await served(t, ['--memory', '--profile', 'spaces', '--key', 'k', '--full-access'])
+  t.match(spaces.cli.out(), /\(region nyc3, answering as Spaces, in memory/)
+  t.match(spaces.cli.out(), /^Web console: http:\/\/127\.0\.0\.1:\d+\/_spacebox\/console\/ /m)
+  const [, id = '', secret = ''] = await spaces.cli.until(CREDENTIALS)
+  const s3 = new S3Client({ endpoint: spaces.url, region: 'nyc3', forcePathStyle: true, credentials: { accessKeyId: id, secretAccessKey: secret } })
+  t.teardown(() => { s3.destroy() })
+  await s3.send(new CreateBucketCommand({ Bucket: 'in-fra1', CreateBucketConfiguration: { LocationConstraint: 'fra1' as 'us-west-2' } }))
+  await t.rejects(s3.send(new CreateBucketCommand({ Bucket: 'in-eu', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })), { name: 'InvalidLocationConstraint' }, 'an AWS region is no Spaces region')
+  t.equal((await fetch(`${spaces.url}/_spacebox/console/`)).status, 200, 'the console is served by default')
+
+  const plain = await served(t, ['--memory', '--no-console'])
+  t.notMatch(plain.cli.out(), /Web console/)
+  const page = await fetch(`${plain.url}/_spacebox/console/`)
+  t.not(page.status, 200, 'no console: the path is an S3 request')
+  t.equal(page.headers.get('content-security-policy'), null)
 })

@@ -59,16 +59,7 @@ export class Usage {
     figures.bytesIn += bytesIn
     figures.bytesOut += bytesOut
     figures.lastUsed = now
-    const hour = hourOf(now)
-    const history = figures.history
-    const last = history[history.length - 1]
-    if (last !== undefined && last.hour === hour) {
-      last.requests++
-      last.bytesIn += bytesIn
-      last.bytesOut += bytesOut
-    } else {
-      countHour(history, hour, bytesIn, bytesOut)
-    }
+    countHour(figures.history, hourOf(now), bytesIn, bytesOut)
   }
 
   /** Remember why a key was refused: the owner can read it, the caller only sees AccessDenied. */
@@ -131,9 +122,10 @@ function hourOf (ms: number): number {
 }
 
 /**
- * A request in an hour other than the newest entry's: the first of a new hour (an append), or one
- * from an earlier hour after the clock was set back (found, or inserted in order). Hours 168 or
- * more before the newest fall off the front, so a history never holds more than 168 entries.
+ * Count a request in its hour: the newest entry's (found at once, as nearly every request is), the
+ * first of a new hour (an append), or one from an earlier hour after the clock was set back (found,
+ * or inserted in order). Hours 168 or more before the newest fall off the front, so a history never
+ * holds more than 168 entries.
  */
 function countHour (history: UsageHour[], hour: number, bytesIn: number, bytesOut: number): void {
   if (!Number.isFinite(hour)) return

@@ -3,6 +3,7 @@ import { FORMAT_VERSION } from '../schema/keys.js'
 import type { Spacebox } from '../index.js'
 import { size, table } from './format.js'
 import { formatGrant } from './grants.js'
+import { status } from './keys.js'
 import { UsageError, type Io } from './io.js'
 import { openStopped } from './stopped-store.js'
 
@@ -40,13 +41,10 @@ export async function infoCommand (args: string[], io: Io): Promise<void> {
     const buckets: BucketSummary[] = []
     for (const info of await box.listBuckets()) buckets.push(await summarise(box, info.name, info.region, info.created))
     const stats = box.stats()
-    const keys: KeySummary[] = box.keys.list().map(key => ({
-      name: key.name,
-      access_key: key.accessKeyId,
-      grants: key.grants.map(formatGrant),
-      status: key.disabled ? 'disabled' : key.expiresAt !== undefined && key.expiresAt.getTime() <= Date.now() ? 'expired' : 'active',
-      ...(key.expiresAt === undefined ? {} : { expires_at: key.expiresAt.toISOString() })
-    }))
+    const keys: KeySummary[] = box.keys.list().map(key => {
+      const expires = key.expiresAt === undefined ? {} : { expires_at: key.expiresAt.toISOString() }
+      return { name: key.name, access_key: key.accessKeyId, grants: key.grants.map(formatGrant), status: status({ disabled: key.disabled, ...expires }), ...expires }
+    })
     const summary = { format: FORMAT_VERSION, live_bytes: stats.liveBytes, bytes_on_disk: stats.bytesOnDisk, buckets, keys }
     if (values.json === true) {
       io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)

@@ -251,7 +251,8 @@ function limitsOf (values: Values): { expires_at?: string | null, rate_limit?: n
   return out
 }
 
-function status (key: { disabled: boolean, expires_at?: string }): string {
+/** A key's state as the listings show it: disabled, expired or active. */
+export function status (key: { disabled: boolean, expires_at?: string }): string {
   if (key.disabled) return 'disabled'
   return key.expires_at !== undefined && Date.parse(key.expires_at) <= Date.now() ? 'expired' : 'active'
 }

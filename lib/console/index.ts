@@ -59,11 +59,11 @@ export function createConsole (box: Spacebox, options: ConsoleOptions): ConsoleM
     const url = new URL(req.url ?? '/', 'http://localhost')
     const rest = url.pathname.slice(CONSOLE_PATH.length)
     try {
-      if (rest === '' || rest === '/') {
-        if (rest === '') {
-          res.writeHead(308, { location: `${CONSOLE_PATH}/` }).end()
-          return
-        }
+      if (rest === '') {
+        res.writeHead(308, { location: `${CONSOLE_PATH}/` }).end()
+        return
+      }
+      if (rest === '/') {
         await sendFile(req, res, join(options.assets, 'index.html'), 'text/html; charset=utf-8')
         return
       }
@@ -102,7 +102,7 @@ export function createConsole (box: Spacebox, options: ConsoleOptions): ConsoleM
   /** POST signs in with the admin token, GET says whether the cookie's session is live, DELETE signs out. */
   async function session (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const cookie = (value: string, maxAge: number): string =>
-      `${COOKIE}=${value}; Path=${CONSOLE_PATH}; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${(req.socket as { encrypted?: boolean }).encrypted === true ? '; Secure' : ''}`
+      `${COOKIE}=${value}; Path=${CONSOLE_PATH}; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${protocolOf(req) === 'https' ? '; Secure' : ''}`
     if (req.method === 'GET') {
       const live = sessions.find(req)
       if (live === undefined) throw unauthorized()

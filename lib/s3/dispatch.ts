@@ -7,7 +7,7 @@ import { corsHeaders, preflight } from './cors.js'
 import { S3Error } from './errors.js'
 import { faultError } from './faults.js'
 import { authenticateForm, isFormUpload } from './post.js'
-import { parseTarget, type Target } from './request.js'
+import { parseTarget, protocolOf, type Target } from './request.js'
 import { route, routeOf, type Operation } from './router.js'
 
 // Request ids are cut from a pool of random bytes: a randomBytes call for each was a few per cent of a small request's CPU.
@@ -121,7 +121,7 @@ export async function serveS3 (box: Spacebox, settings: Settings, req: IncomingM
 
 /** What bucket policy conditions test: the peer's address (IPv4 without its IPv6 mapping), TLS, two headers. */
 export function requestContext (req: IncomingMessage): RequestContext {
-  const context: RequestContext = { secureTransport: (req.socket as { encrypted?: boolean }).encrypted === true }
+  const context: RequestContext = { secureTransport: protocolOf(req) === 'https' }
   const address = req.socket.remoteAddress
   if (address !== undefined) context.sourceIp = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
   if (typeof req.headers.referer === 'string') context.referer = req.headers.referer
