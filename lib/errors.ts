@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'NotOpen'
   | 'StoreLocked'
   | 'UnsupportedFormat'
+  | 'InvalidArchive'
   | 'InvalidMasterKey'
   | 'NoSuchAccessKey'
   | 'InvalidAccessKeyId'

@@ -38,6 +38,12 @@ import { AccessKeys } from './access/keys.js'
 import { Usage } from './access/usage.js'
 import { anonymousPrincipal, keyPrincipal, ScopedView, type Principal } from './access/scoped.js'
 import type { RequestContext } from './access/decide.js'
+import type { MirrorEndpoint } from './mirror/endpoint.js'
+import { mirror, type MirrorOptions, type MirrorResult } from './mirror/mirror.js'
+import { storeEndpoint } from './mirror/store-endpoint.js'
+import { exportArchive, type ArchiveResult, type ExportOptions } from './archive/export.js'
+import { importArchive, type ArchiveSource, type ImportOptions, type ImportResult } from './archive/import.js'
+import type { Writable } from 'node:stream'
 import type { ScopedMethod } from './access/operations.js'
 import { eachCheckOf, listingScopeOf } from './internal/view-options.js'
 import { createMultipartUpload, uploadPart, uploadPartCopy } from './multipart/parts.js'
@@ -743,6 +749,43 @@ export class Spacebox {
     options = optionsOf(options)
     this.#assertBucket(bucket)
     return await this.#run(async () => await abortIncompleteUploads(this.#ctx, this.#buckets, bucket, options, listingScopeOf(options), eachCheckOf(options)))
+  }
+
+  /**
+   * Copy this store's buckets to `target`: another store, or any S3 endpoint (`s3Endpoint` in
+   * `spacebox/s3`). Only what the target lacks or has otherwise is copied, so a run again after an
+   * interruption resumes. Encrypted objects are copied (as plaintext, then under the target's bucket
+   * settings) only with `decrypt`; SSE-C objects are never copied, and both are listed in `skipped`.
+   * A failure of one object is reported in `failed` and the rest go on.
+   */
+  async mirrorTo (target: MirrorEndpoint | Spacebox, options: MirrorOptions = {}): Promise<MirrorResult> {
+    return await mirror(storeEndpoint(this), target instanceof Spacebox ? storeEndpoint(target) : target, options)
+  }
+
+  /** Copy `source`'s buckets into this store, as `mirrorTo` copies the other way. */
+  async mirrorFrom (source: MirrorEndpoint | Spacebox, options: MirrorOptions = {}): Promise<MirrorResult> {
+    return await mirror(source instanceof Spacebox ? storeEndpoint(source) : source, storeEndpoint(this), options)
+  }
+
+  /**
+   * Write an archive of this store to `out` (a tar: see README, "Export and import"): every bucket
+   * or `buckets`, with their settings, objects, metadata, tags, ACLs and, with `versions`, every
+   * version and delete marker. Encrypted objects need `decrypt` (they are written as plaintext);
+   * SSE-C ones are left out; both are listed in `skipped`. Access keys are never exported.
+   */
+  async exportTo (out: Writable, options: ExportOptions = {}): Promise<ArchiveResult> {
+    return await exportArchive(this, out, options)
+  }
+
+  /**
+   * Import an archive `exportTo` wrote; `open` gives its bytes from the start each time it is
+   * called. The whole archive is read and checked first (every entry against its SHA-256, every
+   * object against its ETag): a damaged one is refused with InvalidArchive before anything is
+   * written. Objects get new version ids and dates. What the store already has of a key, the same
+   * versions in the same order, is left: an import cut short and run again goes on where it stopped.
+   */
+  async importFrom (open: ArchiveSource, options: ImportOptions = {}): Promise<ImportResult> {
+    return await importArchive(this, open, options)
   }
 
   /**

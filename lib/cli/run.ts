@@ -3,6 +3,8 @@ import { keysCommand } from './keys.js'
 import { kmsCommand } from './kms.js'
 import { compactCommand } from './compact.js'
 import { infoCommand } from './info.js'
+import { mirrorCommand } from './mirror.js'
+import { exportCommand, importCommand } from './archive.js'
 import { uploadsCommand } from './uploads.js'
 import { CliError, UsageError, type Io } from './io.js'
 import { parseServeArgs, serve } from './serve.js'
@@ -27,6 +29,10 @@ const USAGE = `Usage:
   spacebox uploads abort --older-than AGE [--bucket BUCKET] [--prefix PREFIX]
   spacebox compact --data DIR
   spacebox info --data DIR [--json]
+  spacebox mirror SRC DST [--data DIR] [--endpoint URL] [--region REGION] [--profile NAME] [--ca FILE]
+                  [--versions] [--delete] [--decrypt] [--concurrency N] [--json]
+  spacebox export --data DIR FILE [--bucket BUCKET ...] [--versions] [--decrypt] [--json]
+  spacebox import FILE --data DIR [--json]
   spacebox kms create NAME --data DIR [--region REGION]
   spacebox kms list --data DIR [--region REGION]
   spacebox help
@@ -65,6 +71,24 @@ and the store's format version. It reads every version once.
 compact gives deleted data's disk space back in the store of a stopped \`serve --data DIR\`
 (a running one does it in the background); it refuses a store in use (StoreLocked).
 
+mirror copies buckets between the store of a stopped \`serve --data DIR\` (store://) and any S3
+endpoint (s3://), either way, or between two buckets of one: SRC and DST are s3://BUCKET[/PREFIX]
+or store://BUCKET[/PREFIX], or s3:// and store:// for every bucket. Objects keep their metadata,
+headers, checksums, storage class and (multipart) ETag; what the destination already has with the
+same size and ETag is skipped, so running it again resumes an interrupted run. --versions copies
+every version and delete marker in order; --delete removes what the source no longer has;
+--decrypt copies encrypted objects as plaintext (else they are skipped and listed; SSE-C objects
+always are). s3:// is configured as the AWS CLI is: --endpoint or AWS_ENDPOINT_URL, credentials
+from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile, --region or AWS_REGION; --ca FILE
+trusts a self-signed server. Progress goes to stderr, --json writes events to stdout; it exits 1
+when any object failed.
+
+export writes an archive (a tar, documented in README) of a stopped store: buckets and their
+settings, objects with metadata, tags and ACLs, and with --versions every version and delete
+marker; access keys are never in it. import checks all of an archive (every entry's SHA-256, every
+object's ETag) before it writes anything, and refuses a damaged one; run again after an
+interruption, it goes on where it stopped. Objects get new version ids and dates.
+
 kms manages named master keys for SSE-KMS, kept in DIR/store.key: a request names one in
 x-amz-server-side-encryption-aws-kms-key-id as NAME, alias/NAME or its ARN
 (arn:aws:kms:REGION:000000000000:key/NAME). create needs the server stopped (it refuses a store
@@ -78,6 +102,12 @@ GRANT is BUCKET:PERMISSION[:PREFIX], PERMISSION one of read, readwrite, readwrit
 (may also upload with a public ACL), fullaccess; '*:fullaccess' (or --full-access) is full
 access to every bucket.
 `
+
+/** Every command but serve: each runs to its end, and throws to fail. */
+const COMMANDS: ReadonlyMap<string, (args: string[], io: Io) => Promise<void>> = new Map([
+  ['keys', keysCommand], ['kms', kmsCommand], ['uploads', uploadsCommand], ['compact', compactCommand], ['info', infoCommand],
+  ['mirror', mirrorCommand], ['export', exportCommand], ['import', importCommand]
+])
 
 /**
  * The `spacebox` command, importable: runs `argv` (without node and script) and resolves the exit
@@ -98,24 +128,9 @@ export async function run (argv: string[], io: Io): Promise<number> {
       await server.stop()
       return 0
     }
-    if (command === 'keys') {
-      await keysCommand(args, io)
-      return 0
-    }
-    if (command === 'kms') {
-      await kmsCommand(args, io)
-      return 0
-    }
-    if (command === 'uploads') {
-      await uploadsCommand(args, io)
-      return 0
-    }
-    if (command === 'compact') {
-      await compactCommand(args, io)
-      return 0
-    }
-    if (command === 'info') {
-      await infoCommand(args, io)
+    const handler = command === undefined ? undefined : COMMANDS.get(command)
+    if (handler !== undefined) {
+      await handler(args, io)
       return 0
     }
     throw new UsageError(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`)

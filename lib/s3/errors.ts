@@ -45,6 +45,7 @@ const ENGINE_STATUS = {
   InvalidMasterKey: 500,
   StoreLocked: 500,
   UnsupportedFormat: 500,
+  InvalidArchive: 400,
   NotOpen: 503,
   SlowDown: 503
 } satisfies Record<ErrorCode, number>
