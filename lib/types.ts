@@ -803,3 +803,13 @@ export interface WebsiteRoutingRule {
     replaceKeyWith?: string
   }
 }
+
+/**
+ * Access keys as an archive carries them (`box.keys.exportSealed()`): each key's record with its
+ * secret sealed under the keyring key, and the keyring key wrapped by the master key. Only the key
+ * provider holding that master key opens them.
+ */
+export interface SealedKeys {
+  keyring: { wrapped: string, masterKeyId: string }
+  keys: Array<Record<string, unknown>>
+}

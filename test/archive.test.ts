@@ -116,7 +116,7 @@ t.test('export → import: buckets, settings, objects, metadata, tags, ACLs, cla
   t.same(events.filter(e => e.type === 'plan').map(e => e.type === 'plan' && e.objects), [1, 4], 'current objects: 1 in docs, 4 in photos')
   const target = await store(t)
   const result = await target.importFrom(opener(archive))
-  t.same(result, { buckets: 2, objects: 5, bytes: 5 + 100_000 + 7 * 1024 * 1024 + 1 + 2, unchanged: 0 })
+  t.same(result, { buckets: 2, keys: 0, objects: 5, bytes: 5 + 100_000 + 7 * 1024 * 1024 + 1 + 2, unchanged: 0 })
   t.same(await picture(target, false), await picture(source, false))
   const { range, body } = await target.getObject('photos', 'big', { partNumber: 2 })
   body.destroy()
@@ -269,4 +269,101 @@ t.test('spacebox export and import', async t => {
   const refused = cli(['import', file, '--data', await tempDir(t)])
   t.equal(await refused.code, 1)
   t.match(refused.err(), /The archive is not valid: .*; nothing was imported\n$/)
+})
+
+t.test('access keys travel only when asked, sealed: a store under the same master key takes them, another is refused before anything is written', async t => {
+  const masterKey = bytes(32, 77)
+  const source = await Spacebox.open({ location: await tempDir(t), masterKey })
+  t.teardown(async () => { await source.close() })
+  await source.createBucket('shared')
+  await source.putObject('shared', 'a', 'a')
+  const reader = await source.keys.create({ name: 'reader', grants: [{ bucket: 'shared', permission: 'read', prefix: 'a' }], rateLimit: 5 })
+  const off = await source.keys.create({ name: 'off', grants: [{ bucket: 'shared', permission: 'readwrite' }] })
+  await source.keys.disable(off.accessKeyId)
+  const gone = await source.keys.create({ name: 'gone', grants: [{ bucket: '', permission: 'fullaccess' }] })
+  await source.keys.delete(gone.accessKeyId)
+
+  t.notMatch((await archiveOf(source)).toString('latin1'), /keys\.json/, 'not without includeKeys')
+  const out = new PassThrough()
+  const collected = readAll(out)
+  t.equal((await source.exportTo(out, { includeKeys: true })).keys, 3)
+  out.end()
+  const archive = await collected
+  for (const key of [reader, off, gone]) t.notOk(archive.includes(key.secretAccessKey), `${key.name}'s secret is nowhere in plain text`)
+
+  const other = await Spacebox.open({ location: await tempDir(t), masterKey: bytes(32, 78) })
+  t.teardown(async () => { await other.close() })
+  await t.rejects(other.importFrom(opener(archive)), { code: 'InvalidMasterKey' })
+  t.same([await other.listBuckets(), other.keys.list()], [[], []], 'another master key: nothing written')
+
+  const target = await Spacebox.open({ location: await tempDir(t), masterKey })
+  t.teardown(async () => { await target.close() })
+  t.match(await target.importFrom(opener(archive)), { keys: 3, objects: 1 })
+  t.same(target.keys.list().map(k => [k.name, k.grants, k.disabled, k.rateLimit]), source.keys.list().map(k => [k.name, k.grants, k.disabled, k.rateLimit]))
+  const body = (await target.withCredentials(reader).getObject('shared', 'a')).body
+  t.equal((await readAll(body)).toString(), 'a', 'the reader\'s secret signs in the new store')
+  await t.rejects(target.withCredentials(reader).putObject('shared', 'b', 'b'), { code: 'AccessDenied' }, 'and its grants hold there')
+  t.throws(() => target.withCredentials(off), { code: 'InvalidAccessKeyId' }, 'a disabled key stays disabled')
+  t.throws(() => target.keys.get(gone.accessKeyId), { code: 'NoSuchAccessKey' }, 'a deleted key stays deleted')
+  t.match(await target.importFrom(opener(archive)), { keys: 0, objects: 0, unchanged: 1 }, 'again: nothing new')
+
+  const regenerated = await target.keys.regenerate(reader.accessKeyId)
+  await t.rejects(target.importFrom(opener(archive)), { code: 'InvalidArchive', message: /keys\.json: .*has key .* already, otherwise/ }, 'a key changed since is not overwritten')
+  t.ok(await target.withCredentials(regenerated).headObject('shared', 'a'))
+})
+
+t.test('spacebox export --include-keys: the keys come in where the master key file came first', async t => {
+  const data = await tempDir(t)
+  const box = await Spacebox.open({ location: join(data, 'store') })
+  await box.createBucket('one')
+  const key = await box.keys.create({ name: 'app', grants: [{ bucket: 'one', permission: 'readwrite' }] })
+  await box.close()
+  const file = join(await tempDir(t), 'keys.tar')
+  const exported = cli(['export', '--data', data, file, '--include-keys'])
+  t.equal(await exported.code, 0, exported.err())
+  t.match(exported.out(), /^exported 1 bucket, 1 access key, 0 objects \(0 B\) to /)
+
+  const elsewhere = await tempDir(t)
+  const refused = cli(['import', file, '--data', elsewhere])
+  t.equal(await refused.code, 1)
+  t.match(refused.err(), /The master key does not open these keys/)
+
+  const moved = await tempDir(t)
+  await writeFile(join(moved, 'store.key'), await readFile(join(data, 'store.key')), { mode: 0o600 })
+  const imported = cli(['import', file, '--data', moved])
+  t.equal(await imported.code, 0, imported.err())
+  t.match(imported.out(), /^imported 1 bucket, 1 access key, 0 objects/)
+  const restored = await Spacebox.open({ location: join(moved, 'store') })
+  t.teardown(async () => { await restored.close() })
+  t.ok(restored.withCredentials(key), 'the key\'s secret signs in the new store')
+})
+
+t.test('importSealed refuses what is not a sealed key, and a dry run writes nothing', async t => {
+  const masterKey = bytes(32, 5)
+  const source = await Spacebox.open({ memory: true, masterKey })
+  t.teardown(async () => { await source.close() })
+  const key = await source.keys.create({ name: 'k', grants: [{ bucket: '', permission: 'fullaccess' }], expiresAt: new Date(Date.now() + 86_400_000) })
+  const sealed = await source.keys.exportSealed()
+  const target = await Spacebox.open({ memory: true, masterKey })
+  t.teardown(async () => { await target.close() })
+  const record = sealed.keys[0] as Record<string, unknown>
+  const variants: Array<[string, unknown]> = [
+    ['not an object', null],
+    ['no keys', { keyring: sealed.keyring }],
+    ['an id of another shape', { ...sealed, keys: [{ ...record, id: 'AKIA' }] }],
+    ['an id twice', { ...sealed, keys: [record, record] }],
+    ['a generation of 0', { ...sealed, keys: [{ ...record, generation: 0 }] }],
+    ['a grant widened to nonsense', { ...sealed, keys: [{ ...record, grants: [{ bucket: 'x', permission: 'root' }] }] }],
+    ['an expiry that is no time', { ...sealed, keys: [{ ...record, expiresAt: 'soon' }] }],
+    ['a rate limit of 0', { ...sealed, keys: [{ ...record, rateLimit: 0 }] }],
+    ['a secret moved to another id', { ...sealed, keys: [{ ...record, id: 'SB' + 'A'.repeat(18) }] }],
+    ['a secret of another generation', { ...sealed, keys: [{ ...record, generation: 2 }] }]
+  ]
+  for (const [what, bundle] of variants) {
+    await t.rejects(target.keys.importSealed(bundle as never), { code: 'InvalidArgument' }, what)
+  }
+  t.same(await target.keys.importSealed(sealed, { dryRun: true }), { imported: 1, unchanged: 0 })
+  t.same(target.keys.list(), [], 'a dry run writes nothing')
+  t.same(await target.keys.importSealed(sealed), { imported: 1, unchanged: 0 })
+  t.same(target.keys.get(key.accessKeyId).expiresAt, key.expiresAt)
 })

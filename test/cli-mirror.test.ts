@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Spacebox } from '../lib/index.js'
-import { cli } from './fixtures/cli.js'
+import { cli, CREDENTIALS, served } from './fixtures/cli.js'
 import { bytes, readAll, tempDir } from './helpers.js'
 import { serve } from './s3/helpers.js'
 
@@ -149,4 +149,21 @@ t.test('progress: a bar redrawn on a terminal, a plain line now and then otherwi
   const events = json.out().trim().split('\n').map(line => JSON.parse(line) as { type: string })
   t.same(events.map(e => e.type), ['plan', 'copied', 'copied', 'summary'], 'data events are counted, not printed')
   t.equal(json.err(), '')
+})
+
+t.test('mirror to a spacebox serve over TLS with a self-signed certificate, trusted with --ca', async t => {
+  const data = await stoppedStore(t, async box => {
+    await box.createBucket('docs')
+    await box.putObject('docs', 'a.txt', 'over TLS')
+  })
+  const server = await served(t, ['--memory', '--tls-self-signed', '--bucket', 'docs', '--key', 'k', '--grant', 'docs:readwrite'])
+  const [, id = '', secret = ''] = await server.cli.until(CREDENTIALS)
+  const certFile = (await server.cli.until(/TLS certificate (\S+)/))[1] ?? ''
+  const env = { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret, AWS_ENDPOINT_URL: server.url }
+  const untrusted = cli(['mirror', 'store://docs', 's3://docs', '--data', data], env)
+  t.equal(await untrusted.code, 1, 'a certificate nobody vouches for is refused')
+  t.match(untrusted.err(), /self-signed certificate|unable to verify/)
+  const trusted = cli(['mirror', 'store://docs', 's3://docs', '--data', data, '--ca', certFile], env)
+  t.equal(await trusted.code, 0, trusted.err())
+  t.match(trusted.out(), /^copied 1 /)
 })

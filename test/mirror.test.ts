@@ -265,3 +265,33 @@ t.test('an S3 endpoint signs with a session token and addresses buckets by host 
   t.equal(sent.at(-1)?.token, 'a-token', 'the session token is sent')
   t.match(sent.at(-1)?.authorization, /SignedHeaders=[^,]*x-amz-security-token/, 'and signed')
 })
+
+t.test('acl and tags: public files stay public and tags come along, when asked', async t => {
+  const source = await store(t)
+  await source.createBucket('site')
+  await source.putObject('site', 'index.html', '<p>hi</p>', { acl: 'public-read', tags: { team: 'web', 'a b': 'c+d=e:f/g@h' } })
+  await source.putObject('site', 'private.txt', 'mine', { tags: { team: 'ops' } })
+  await source.putObject('site', 'members.txt', 'ours', { acl: 'authenticated-read' })
+  const middle = await serve(t)
+  await source.mirrorTo(endpointOf(middle))
+  t.equal((await middle.box.getObjectAcl('site', 'index.html')).acl, 'private', 'not without acl')
+  t.same((await middle.box.getObjectTagging('site', 'index.html')).tags, {}, 'nor tags without tags')
+
+  const back = await store(t)
+  await back.mirrorFrom(endpointOf(middle))
+  await middle.box.deleteObject('site', 'index.html')
+  await middle.box.deleteObject('site', 'private.txt')
+  await middle.box.deleteObject('site', 'members.txt')
+  const out = await source.mirrorTo(endpointOf(middle), { acl: true, tags: true })
+  t.equal(out.copied, 3)
+  t.same((await middle.box.publicAccess('site')).objects, (await source.publicAccess('site')).objects, 'the same objects are public (anyone, or any signed caller)')
+  t.equal((await middle.box.getObjectAcl('site', 'members.txt')).acl, 'authenticated-read')
+  t.same((await middle.box.getObjectTagging('site', 'index.html')).tags, { team: 'web', 'a b': 'c+d=e:f/g@h' })
+
+  const home = await store(t)
+  await home.mirrorFrom(endpointOf(middle), { acl: true, tags: true })
+  for (const key of ['index.html', 'private.txt', 'members.txt']) {
+    t.equal((await home.getObjectAcl('site', key)).acl, (await source.getObjectAcl('site', key)).acl, `${key}: the ACL, there and back`)
+    t.same((await home.getObjectTagging('site', key)).tags, (await source.getObjectTagging('site', key)).tags, `${key}: the tags`)
+  }
+})

@@ -3,9 +3,11 @@ import { constantTimeEqual } from '../internal/secrets.js'
 import { SpaceboxError } from '../errors.js'
 import type { Context } from '../context.js'
 import { seal, unseal } from '../crypto/aead.js'
-import type { AccessKeyRecord } from '../schema/records.js'
+import { unwrapKeyring } from '../crypto/keyring.js'
+import { KEYRING_KEY } from '../schema/keys.js'
+import type { AccessKeyRecord, KeyringRecord } from '../schema/records.js'
 import { assertBucketName, MAX_KEY_BYTES } from '../validate.js'
-import type { AccessKeyInfo, AccessKeyUpdate, CreateAccessKeyOptions, KeyAccess, KeyUsage, NewAccessKey } from '../types.js'
+import type { AccessKeyInfo, AccessKeyUpdate, CreateAccessKeyOptions, KeyAccess, KeyUsage, NewAccessKey, SealedKeys } from '../types.js'
 import { isFullAccess, type Grant, type Permission } from './policy.js'
 import type { Usage } from './usage.js'
 
@@ -181,6 +183,75 @@ export class AccessKeys {
     return record
   }
 
+  /**
+   * Every key as stored, its secret still sealed, deleted ids included (so that they are never
+   * issued again), with the keyring key as the key provider wrapped it: what an archive carries
+   * (`exportTo({ includeKeys: true })`). Nothing is unsealed; only the master key opens it.
+   */
+  async exportSealed (): Promise<SealedKeys> {
+    this.#ctx.gate.assertOpen()
+    const keyring = await this.#ctx.sub.meta.get(KEYRING_KEY) as KeyringRecord
+    return { keyring: { wrapped: keyring.wrapped, masterKeyId: keyring.masterKeyId }, keys: [...this.#records.values()].map(r => ({ ...structuredClone(r) })) }
+  }
+
+  /**
+   * Take keys `exportSealed` gave from a store whose master key this store's provider holds: each
+   * secret is unsealed with that store's keyring key and sealed again under this one's, and all are
+   * written in one batch, after every one is checked. A key this store has already, the same
+   * generation, is left as it is. InvalidMasterKey when the provider cannot open them;
+   * InvalidArgument for a malformed record, a secret that does not open, or an id this store has
+   * otherwise. `dryRun` checks all of it and writes nothing.
+   */
+  async importSealed (bundle: SealedKeys, options: { dryRun?: boolean } = {}): Promise<{ imported: number, unchanged: number }> {
+    this.#ctx.gate.assertOpen()
+    const malformed = (what: string): SpaceboxError => new SpaceboxError('InvalidArgument', `Sealed keys: ${what}`)
+    if (bundle === null || typeof bundle !== 'object' || !Array.isArray(bundle.keys) || typeof bundle.keyring?.wrapped !== 'string' || typeof bundle.keyring.masterKeyId !== 'string') {
+      throw malformed('not { keyring: { wrapped, masterKeyId }, keys: [] }')
+    }
+    const theirs = await unwrapKeyring(this.#ctx.provider, bundle.keyring, 'these keys')
+    const records: AccessKeyRecord[] = []
+    let unchanged = 0
+    const seen = new Set<string>()
+    for (const raw of bundle.keys as unknown[]) {
+      const r = raw as Partial<AccessKeyRecord> | null
+      if (r === null || typeof r !== 'object' || typeof r.id !== 'string' || !/^SB[A-Z0-9]{18}$/.test(r.id) || seen.has(r.id)) throw malformed('a key without an id of its own')
+      seen.add(r.id)
+      const sealedSecret = r.secret
+      if (!Number.isSafeInteger(r.generation) || (r.generation as number) < 1 || typeof r.created !== 'number' || typeof r.disabled !== 'boolean' || typeof sealedSecret !== 'string') {
+        throw malformed(`key ${r.id} is not a key record`)
+      }
+      const record: AccessKeyRecord = { v: 1, id: r.id, name: checkName(r.name), grants: checkGrants(r.grants), created: r.created, disabled: r.disabled, generation: r.generation as number, secret: '' }
+      if (r.expiresAt !== undefined) record.expiresAt = checkTime(r.expiresAt, r.id)
+      if (r.rateLimit !== undefined) record.rateLimit = checkRateLimit(r.rateLimit)
+      if (r.deleted !== undefined) record.deleted = checkTime(r.deleted, r.id)
+      else {
+        let secret: Buffer
+        try {
+          secret = unseal(theirs, Buffer.from(sealedSecret, 'base64'), secretContext(record))
+        } catch {
+          throw malformed(`key ${r.id}'s secret does not open`)
+        }
+        record.secret = this.#seal(record, secret.toString())
+      }
+      const mine = this.#records.get(record.id)
+      if (mine !== undefined) {
+        if (mine.generation === record.generation && (mine.deleted === undefined) === (record.deleted === undefined)) {
+          unchanged++
+          continue
+        }
+        throw malformed(`this store has key ${record.id} already, otherwise`)
+      }
+      records.push(record)
+    }
+    if (options.dryRun !== true && records.length > 0) {
+      await this.#ctx.gate.run(async () => {
+        await this.#ctx.sub.akeys.batch(records.map(record => ({ type: 'put' as const, key: record.id, value: record })), this.#ctx.write)
+      })
+      for (const record of records) this.#records.set(record.id, record)
+    }
+    return { imported: records.length, unchanged }
+  }
+
   /** The secret of a live key, for request signing in the S3 adapter. Never leaves the process. */
   secretOf (id: string): { secret: string, generation: number } {
     this.#ctx.gate.assertOpen()
@@ -339,6 +410,17 @@ function applyLimits (record: AccessKeyRecord, options: { expiresAt?: Date | str
     }
     record.rateLimit = options.rateLimit
   }
+}
+
+/** A time of an imported record: ms since the epoch. */
+function checkTime (value: unknown, id: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new SpaceboxError('InvalidArgument', `Sealed keys: key ${id} has a time that is not one`)
+  return value
+}
+
+function checkRateLimit (value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new SpaceboxError('InvalidArgument', 'rateLimit is a positive number of requests per second')
+  return value
 }
 
 /** TypeError naming the first own property of `options` that is not in `known`: a programmer's typo. */

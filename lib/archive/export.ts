@@ -6,7 +6,7 @@ import type { StoreCalls } from '../mirror/store-calls.js'
 import type { MirrorItem } from '../mirror/mirror.js'
 import { storeEndpoint } from '../mirror/store-endpoint.js'
 import { endOfArchive, fileHeader, filePadding } from './tar.js'
-import { CHECKSUMS, dataName, FORMAT, MANIFEST, recordName, VERSION, type BucketRecord, type Manifest, type ObjectRecord } from './format.js'
+import { CHECKSUMS, dataName, FORMAT, KEYS, MANIFEST, recordName, VERSION, type BucketRecord, type Manifest, type ObjectRecord } from './format.js'
 
 export interface ExportOptions {
   /** Buckets to export (default every bucket). */
@@ -15,6 +15,8 @@ export interface ExportOptions {
   versions?: boolean
   /** Export encrypted objects, as plaintext; otherwise they are left out and listed. */
   decrypt?: boolean
+  /** Export the access keys too, their secrets sealed: only a store under the same master key can import them. */
+  includeKeys?: boolean
   signal?: AbortSignal
   onEvent?: (event: ArchiveEvent) => void
 }
@@ -27,6 +29,8 @@ export type ArchiveEvent =
 
 export interface ArchiveResult {
   buckets: number
+  /** Access keys (deleted ones included: their ids are never issued again). */
+  keys: number
   /** Objects, versions and delete markers. */
   objects: number
   bytes: number
@@ -48,8 +52,8 @@ async function optional<T> (read: Promise<T>): Promise<T | undefined> {
 
 /** Writes an archive of `box` to `out` (see format.ts), entry by entry, as fast as `out` takes it. */
 export async function exportArchive (box: StoreCalls, out: Writable, options: ExportOptions = {}): Promise<ArchiveResult> {
-  const names = options.buckets ?? (await box.listBuckets()).map(b => b.name)
   const infos = new Map((await box.listBuckets()).map(b => [b.name, b]))
+  const names = options.buckets ?? [...infos.keys()]
   const buckets: BucketRecord[] = []
   for (const name of names) {
     const info = infos.get(name) ?? await box.headBucket(name)
@@ -69,9 +73,14 @@ export async function exportArchive (box: StoreCalls, out: Writable, options: Ex
   }
 
   const writer = new EntryWriter(out)
-  const result: ArchiveResult = { buckets: buckets.length, objects: 0, bytes: 0, skipped: [] }
+  const result: ArchiveResult = { buckets: buckets.length, keys: 0, objects: 0, bytes: 0, skipped: [] }
   const manifest: Manifest = { format: FORMAT, version: VERSION, created: new Date().toISOString(), versions: options.versions === true, buckets }
   await writer.file(MANIFEST, Buffer.from(JSON.stringify(manifest, null, 2)))
+  if (options.includeKeys === true) {
+    const sealed = await box.keys.exportSealed()
+    await writer.file(KEYS, Buffer.from(JSON.stringify(sealed, null, 2)))
+    result.keys = sealed.keys.length
+  }
   const endpoint = storeEndpoint(box)
   let n = 0
   for (const { name } of buckets) {

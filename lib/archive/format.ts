@@ -2,6 +2,7 @@
  * A spacebox archive: a tar of
  *
  *   manifest.json        { format: 'spacebox-archive', version: 1, created, versions, buckets: [BucketRecord] }
+ *   keys.json            with includeKeys only: the access keys, secrets sealed (SealedKeys)
  *   objects/N.json       an ObjectRecord: one object, or with versions one version or delete marker
  *   objects/N.data       its bytes (none for a delete marker)
  *   checksums.json       { entry name: SHA-256 hex } of every entry before it
@@ -17,6 +18,7 @@ export const FORMAT = 'spacebox-archive'
 export const VERSION = 1
 export const MANIFEST = 'manifest.json'
 export const CHECKSUMS = 'checksums.json'
+export const KEYS = 'keys.json'
 /** Bounds on what is parsed whole: an archive is hostile input until verified. */
 export const MAX_MANIFEST = 64 * 1024 * 1024
 export const MAX_RECORD = 1024 * 1024

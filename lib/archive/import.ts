@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto'
 import { isSpaceboxError } from '../errors.js'
 import type { StoreCalls } from '../mirror/store-calls.js'
+import type { SealedKeys } from '../types.js'
 import type { EndpointEntry } from '../mirror/endpoint.js'
 import { historyOf, same } from '../mirror/history.js'
 import { storeEndpoint } from '../mirror/store-endpoint.js'
 import type { ArchiveEvent, ArchiveResult } from './export.js'
 import { TarReader } from './tar.js'
 import {
-  CHECKSUMS, checkManifest, checkRecord, dataName, invalid, MANIFEST, MAX_MANIFEST, MAX_RECORD, recordName, type BucketRecord, type Manifest, type ObjectRecord
+  CHECKSUMS, checkManifest, checkRecord, dataName, invalid, KEYS, MANIFEST, MAX_MANIFEST, MAX_RECORD, recordName, type BucketRecord, type Manifest, type ObjectRecord
 } from './format.js'
 
 export interface ImportOptions {
@@ -31,8 +32,11 @@ export type ArchiveSource = () => AsyncIterable<Uint8Array> | Promise<AsyncItera
  * store already has of a key, the same and in the same order, is left as it is.
  */
 export async function importArchive (box: StoreCalls, open: ArchiveSource, options: ImportOptions = {}): Promise<ImportResult> {
-  const { manifest, sums, md5s } = await verify(await open(), options)
-  const result: ImportResult = { buckets: manifest.buckets.length, objects: 0, bytes: 0, unchanged: 0 }
+  const { manifest, sums, md5s, keys } = await verify(await open(), options)
+  const result: ImportResult = { buckets: manifest.buckets.length, keys: 0, objects: 0, bytes: 0, unchanged: 0 }
+  // The keys are checked (every secret opened) before anything is written, and written first.
+  if (keys !== undefined) await checkKeys(box, keys, true)
+  if (keys !== undefined) result.keys = (await checkKeys(box, keys, false)).imported
   for (const bucket of manifest.buckets) await restoreBucket(box, bucket)
 
   const tar = new TarReader(await open())
@@ -82,6 +86,16 @@ export async function importArchive (box: StoreCalls, open: ArchiveSource, optio
     options.onEvent?.({ type: 'object', bucket: record.bucket, key: record.key, size: record.size })
   }
   return result
+}
+
+/** The archive's keys into the store (or, as a dry run, only checked); a fault in them is the archive's. */
+async function checkKeys (box: StoreCalls, keys: SealedKeys, dryRun: boolean): Promise<{ imported: number }> {
+  try {
+    return await box.keys.importSealed(keys, { dryRun })
+  } catch (err) {
+    if (isSpaceboxError(err, 'InvalidArgument')) throw invalid(`${KEYS}: ${err.message}`)
+    throw err
+  }
 }
 
 async function restoreBucket (box: StoreCalls, bucket: BucketRecord): Promise<void> {
@@ -155,6 +169,7 @@ interface Verified {
   sums: Map<string, string>
   /** Each object's MD5s (one per part of a multipart object), by record number: every write is checked against them. */
   md5s: Map<number, Buffer[]>
+  keys?: SealedKeys
 }
 
 async function verify (source: AsyncIterable<Uint8Array>, options: ImportOptions): Promise<Verified> {
@@ -166,6 +181,7 @@ async function verify (source: AsyncIterable<Uint8Array>, options: ImportOptions
   let n = 0
   let pending: ObjectRecord | undefined
   let checksums: Record<string, unknown> | undefined
+  let keys: SealedKeys | undefined
   let objects = 0
   let bytes = 0
   for await (const entry of tar.entries()) {
@@ -178,6 +194,13 @@ async function verify (source: AsyncIterable<Uint8Array>, options: ImportOptions
       sums.set(entry.name, sha256(body))
       manifest = checkManifest(parse(body, entry.name))
       buckets = new Set(manifest.buckets.map(b => b.name))
+      continue
+    }
+    if (entry.name === KEYS) {
+      if (n > 0 || keys !== undefined) throw invalid(`${KEYS} is out of place (it comes right after ${MANIFEST})`)
+      const body = await bounded(tar, entry.size, MAX_MANIFEST, entry.name)
+      sums.set(entry.name, sha256(body))
+      keys = parse(body, entry.name) as SealedKeys
       continue
     }
     if (entry.name === CHECKSUMS) {
@@ -224,7 +247,7 @@ async function verify (source: AsyncIterable<Uint8Array>, options: ImportOptions
   for (const [name, sum] of sums) if (checksums[name] !== sum) throw invalid(`${name} does not match its checksum`)
   for (const name of Object.keys(checksums)) if (!sums.has(name)) throw invalid(`${name} is missing`)
   options.onEvent?.({ type: 'plan', objects, bytes })
-  return { manifest, sums, md5s: digests }
+  return { manifest, sums, md5s: digests, ...(keys === undefined ? {} : { keys }) }
 }
 
 async function bounded (tar: TarReader, size: number, limit: number, name: string): Promise<Buffer> {

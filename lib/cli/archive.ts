@@ -16,7 +16,14 @@ import { openStopped } from './stopped-store.js'
 export async function exportCommand (args: string[], io: Io): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
-    options: { data: { type: 'string' }, bucket: { type: 'string', multiple: true }, versions: { type: 'boolean' }, decrypt: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: {
+      data: { type: 'string' },
+      bucket: { type: 'string', multiple: true },
+      versions: { type: 'boolean' },
+      decrypt: { type: 'boolean' },
+      'include-keys': { type: 'boolean' },
+      json: { type: 'boolean' }
+    },
     strict: true,
     allowPositionals: true
   })
@@ -35,14 +42,15 @@ export async function exportCommand (args: string[], io: Io): Promise<void> {
         ...(values.bucket === undefined ? {} : { buckets: values.bucket }),
         versions: values.versions === true,
         decrypt: values.decrypt === true,
+        includeKeys: values['include-keys'] === true,
         signal: io.signal,
         onEvent: event => { progress.event(event) }
       })
       out.end()
       await finished(out)
       await rename(partial, file)
-      progress.done(`exported ${result.buckets} bucket${result.buckets === 1 ? '' : 's'}, ${result.objects} object${result.objects === 1 ? '' : 's'} (${size(result.bytes)}) to ${file}, skipped ${result.skipped.length}`,
-        { buckets: result.buckets, objects: result.objects, bytes: result.bytes, skipped: result.skipped.length })
+      progress.done(`exported ${counted(result)} to ${file}, skipped ${result.skipped.length}`,
+        { buckets: result.buckets, keys: result.keys, objects: result.objects, bytes: result.bytes, skipped: result.skipped.length })
     } catch (err) {
       out.destroy()
       await rm(partial, { force: true })
@@ -83,8 +91,8 @@ export async function importCommand (args: string[], io: Io): Promise<void> {
         progress.event(event)
       }
     })
-    progress.done(`imported ${result.buckets} bucket${result.buckets === 1 ? '' : 's'}, ${result.objects} object${result.objects === 1 ? '' : 's'} (${size(result.bytes)}), unchanged ${result.unchanged}`,
-      { buckets: result.buckets, objects: result.objects, bytes: result.bytes, unchanged: result.unchanged })
+    progress.done(`imported ${counted(result)}, unchanged ${result.unchanged}`,
+      { buckets: result.buckets, keys: result.keys, objects: result.objects, bytes: result.bytes, unchanged: result.unchanged })
   } catch (err) {
     progress.stop()
     if (io.signal.aborted) throw new CliError('interrupted; what was imported stays, and running the same command again imports the rest')
@@ -93,4 +101,10 @@ export async function importCommand (args: string[], io: Io): Promise<void> {
   } finally {
     await box.close()
   }
+}
+
+function counted (result: { buckets: number, keys: number, objects: number, bytes: number }): string {
+  const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
+  const keys = result.keys === 0 ? '' : `, ${plural(result.keys, 'access key')}`
+  return `${plural(result.buckets, 'bucket')}${keys}, ${plural(result.objects, 'object')} (${size(result.bytes)})`
 }

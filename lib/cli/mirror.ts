@@ -32,6 +32,8 @@ export async function mirrorCommand (args: string[], io: Io): Promise<void> {
       versions: { type: 'boolean' },
       delete: { type: 'boolean' },
       decrypt: { type: 'boolean' },
+      acl: { type: 'boolean' },
+      tags: { type: 'boolean' },
       concurrency: { type: 'string' },
       json: { type: 'boolean' }
     },
@@ -63,6 +65,8 @@ export async function mirrorCommand (args: string[], io: Io): Promise<void> {
       versions: values.versions === true,
       delete: values.delete === true,
       decrypt: values.decrypt === true,
+      acl: values.acl === true,
+      tags: values.tags === true,
       concurrency,
       signal: io.signal,
       onEvent: event => { progress.event(event) }

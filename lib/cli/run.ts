@@ -30,8 +30,8 @@ const USAGE = `Usage:
   spacebox compact --data DIR
   spacebox info --data DIR [--json]
   spacebox mirror SRC DST [--data DIR] [--endpoint URL] [--region REGION] [--profile NAME] [--ca FILE]
-                  [--versions] [--delete] [--decrypt] [--concurrency N] [--json]
-  spacebox export --data DIR FILE [--bucket BUCKET ...] [--versions] [--decrypt] [--json]
+                  [--versions] [--delete] [--decrypt] [--acl] [--tags] [--concurrency N] [--json]
+  spacebox export --data DIR FILE [--bucket BUCKET ...] [--versions] [--decrypt] [--include-keys] [--json]
   spacebox import FILE --data DIR [--json]
   spacebox kms create NAME --data DIR [--region REGION]
   spacebox kms list --data DIR [--region REGION]
@@ -78,16 +78,18 @@ headers, checksums, storage class and (multipart) ETag; what the destination alr
 same size and ETag is skipped, so running it again resumes an interrupted run. --versions copies
 every version and delete marker in order; --delete removes what the source no longer has;
 --decrypt copies encrypted objects as plaintext (else they are skipped and listed; SSE-C objects
-always are). s3:// is configured as the AWS CLI is: --endpoint or AWS_ENDPOINT_URL, credentials
+always are); --acl carries public-read and the like, --tags the tags (a request more each). s3:// is configured as the AWS CLI is: --endpoint or AWS_ENDPOINT_URL, credentials
 from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile, --region or AWS_REGION; --ca FILE
 trusts a self-signed server. Progress goes to stderr, --json writes events to stdout; it exits 1
 when any object failed.
 
 export writes an archive (a tar, documented in README) of a stopped store: buckets and their
 settings, objects with metadata, tags and ACLs, and with --versions every version and delete
-marker; access keys are never in it. import checks all of an archive (every entry's SHA-256, every
-object's ETag) before it writes anything, and refuses a damaged one; run again after an
-interruption, it goes on where it stopped. Objects get new version ids and dates.
+marker; access keys only with --include-keys, their secrets sealed, so that only a store under the
+same master key (DIR/store.key, or SPACEBOX_MASTER_KEY) imports them. import checks all of an
+archive (every entry's SHA-256, every object's ETag, every key's secret) before it writes anything,
+and refuses a damaged one; run again after an interruption, it goes on where it stopped. Objects
+get new version ids and dates.
 
 kms manages named master keys for SSE-KMS, kept in DIR/store.key: a request names one in
 x-amz-server-side-encryption-aws-kms-key-id as NAME, alias/NAME or its ARN

@@ -18,10 +18,15 @@ export async function openKeyring (sub: Sublevels, provider: KeyProvider): Promi
     await sub.meta.put(KEYRING_KEY, { v: 1, wrapped: key.wrapped.toString('base64'), masterKeyId: key.masterKeyId } satisfies KeyringRecord)
     return key.plaintext
   }
+  return await unwrapKeyring(provider, record, 'this store')
+}
+
+/** A keyring key as the provider wrapped it, opened; InvalidMasterKey when the provider cannot open it. */
+export async function unwrapKeyring (provider: KeyProvider, record: Pick<KeyringRecord, 'wrapped' | 'masterKeyId'>, what: string): Promise<Buffer> {
   try {
     return await provider.decrypt(Buffer.from(record.wrapped, 'base64'), CONTEXT)
   } catch (err) {
-    throw new SpaceboxError('InvalidMasterKey', `The master key does not open this store (it was created under master key ${record.masterKeyId})`, { cause: err })
+    throw new SpaceboxError('InvalidMasterKey', `The master key does not open ${what} (it was created under master key ${record.masterKeyId})`, { cause: err })
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Checksums } from '../internal/checksums.js'
 import type { StorageClass } from '../objects/storage-class.js'
-import type { ObjectInfo } from '../types.js'
+import type { ObjectCannedAcl, ObjectInfo, Tags } from '../types.js'
 
 /** One entry of a listing: an object, or with versions a version or a delete marker. */
 export interface EndpointEntry {
@@ -28,8 +28,11 @@ export interface EndpointObject extends Pick<ObjectInfo, 'size' | 'etag' | 'last
   encryption?: 'AES256' | 'aws:kms' | 'SSE-C'
 }
 
-/** What a write sends along with the bytes. */
-export type EndpointWrite = Omit<EndpointObject, 'size' | 'etag' | 'lastModified' | 'encryption'>
+/** What a write sends along with the bytes; `tags` and `acl` when the mirror carries them. */
+export interface EndpointWrite extends Omit<EndpointObject, 'size' | 'etag' | 'lastModified' | 'encryption'> {
+  tags?: Tags
+  acl?: ObjectCannedAcl
+}
 
 export interface MirrorEndpoint {
   listBuckets: () => Promise<string[]>
@@ -50,6 +53,10 @@ export interface MirrorEndpoint {
   uploadPart: (bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>, size: number) => Promise<string>
   completeMultipart: (bucket: string, key: string, uploadId: string, etags: string[]) => Promise<{ etag: string }>
   abortMultipart: (bucket: string, key: string, uploadId: string) => Promise<void>
+  /** An object's tags (`mirror({ tags: true })`). */
+  getTags: (bucket: string, key: string, versionId?: string) => Promise<Tags>
+  /** An object's ACL as the canned ACL it amounts to (`mirror({ acl: true })`): grants to everyone or to any signed caller; anything else is private. */
+  getAcl: (bucket: string, key: string, versionId?: string) => Promise<ObjectCannedAcl>
   /** A delete: with `versionId` that version goes; without, the object (or, versioned, a delete marker is added). */
   delete: (bucket: string, key: string, versionId?: string) => Promise<void>
 }

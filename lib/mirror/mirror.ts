@@ -23,6 +23,10 @@ export interface MirrorOptions {
   delete?: boolean
   /** Copy objects the source stores encrypted (they arrive as plaintext, and the target's bucket settings apply); otherwise they are skipped and listed. */
   decrypt?: boolean
+  /** Carry each object's ACL, as the canned ACL it amounts to (public-read and the like): one request more per object. */
+  acl?: boolean
+  /** Carry each object's tags: one request more per object. */
+  tags?: boolean
   /** Objects copied at once (default 4, at most 64). */
   concurrency?: number
   signal?: AbortSignal
@@ -188,7 +192,9 @@ class Run {
         await (tasks[next++] as Task)()
       }
     }
-    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, tasks.length) }, worker))
+    // Every worker settles before the run ends, an aborted one too: nothing lands after it returns.
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(this.#options.concurrency, tasks.length) }, worker))
+    for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason
   }
 
   async #copy (from: string, sourceKey: string, versionId: string | undefined, to: string, key: string): Promise<void> {
@@ -206,6 +212,8 @@ class Run {
         return
       }
       const write = writeOf(info)
+      if (this.#options.tags === true) write.tags = await this.#source.getTags(from, sourceKey, versionId)
+      if (this.#options.acl === true) write.acl = await this.#source.getAcl(from, sourceKey, versionId)
       // A multipart ETag ends in its number of parts (HEAD reports a count only for one part).
       const count = Number(/-(\d+)"$/.exec(info.etag)?.[1] ?? 0)
       const parts = count > 0 ? await this.#partSizes(from, sourceKey, versionId, info, count) : undefined

@@ -8,7 +8,7 @@ import type {
   Body, BucketAcl, BucketEncryptionConfig, BucketInfo, BucketVersioning, CannedAcl, CompletedPart, CompleteMultipartUploadResult, CorsRule,
   CreateMultipartUploadOptions, DeleteObjectOptions, DeleteObjectResult, GetObjectOptions, GetObjectResult, HeadObjectOptions, MultipartUpload,
   ObjectAcl, ObjectAclOptions, ObjectInfo, ObjectSummary, ObjectTagging, ObjectTaggingOptions, ObjectVersion, PutObjectOptions, PutObjectResult,
-  Tags, TagSet, UploadPartOptions, UploadPartResult, VersioningStatus, WebsiteConfiguration
+  SealedKeys, Tags, TagSet, UploadPartOptions, UploadPartResult, VersioningStatus, WebsiteConfiguration
 } from '../types.js'
 
 /** What a mirror reads and writes, object by object. */
@@ -28,13 +28,17 @@ export interface ObjectCalls {
   completeMultipartUpload: (bucket: string, key: string, uploadId: string, parts: CompletedPart[]) => Promise<CompleteMultipartUploadResult>
   abortMultipartUpload: (bucket: string, key: string, uploadId: string) => Promise<void>
   deleteObject: (bucket: string, key: string, options?: DeleteObjectOptions) => Promise<DeleteObjectResult>
-}
-
-/** What an archive also carries: ACLs, tags and every bucket setting. */
-export interface StoreCalls extends ObjectCalls {
-  getBucketAcl: (bucket: string) => Promise<BucketAcl>
   getObjectAcl: (bucket: string, key: string, options?: ObjectAclOptions) => Promise<ObjectAcl>
   getObjectTagging: (bucket: string, key: string, options?: ObjectTaggingOptions) => Promise<ObjectTagging>
+}
+
+/** What an archive also carries: every bucket setting and, when asked, the access keys sealed. */
+export interface StoreCalls extends ObjectCalls {
+  keys: {
+    exportSealed: () => Promise<SealedKeys>
+    importSealed: (bundle: SealedKeys, options?: { dryRun?: boolean }) => Promise<{ imported: number, unchanged: number }>
+  }
+  getBucketAcl: (bucket: string) => Promise<BucketAcl>
   getBucketPolicy: (bucket: string) => Promise<string>
   putBucketPolicy: (bucket: string, policy: string) => Promise<void>
   getBucketCors: (bucket: string) => Promise<CorsRule[]>

@@ -55,6 +55,8 @@ export function storeEndpoint (box: ObjectCalls): MirrorEndpoint {
     completeMultipart: async (bucket, key, uploadId, etags) =>
       ({ etag: (await box.completeMultipartUpload(bucket, key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag })))).etag }),
     abortMultipart: async (bucket, key, uploadId) => { await box.abortMultipartUpload(bucket, key, uploadId) },
+    getTags: async (bucket, key, versionId) => (await box.getObjectTagging(bucket, key, versionOf(versionId))).tags,
+    getAcl: async (bucket, key, versionId) => (await box.getObjectAcl(bucket, key, versionOf(versionId))).acl,
     delete: async (bucket, key, versionId) => { await box.deleteObject(bucket, key, versionOf(versionId)) }
   }
 }

@@ -8,7 +8,9 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { XMLParser } from 'fast-xml-parser'
-import { CHECKSUM_ALGORITHMS, STORAGE_CLASSES, type Checksums, type EndpointEntry, type EndpointObject, type EndpointWrite, type MirrorEndpoint, type StorageClass } from '../index.js'
+import {
+  CHECKSUM_ALGORITHMS, STORAGE_CLASSES, type Checksums, type EndpointEntry, type EndpointObject, type EndpointWrite, type MirrorEndpoint, type ObjectCannedAcl, type StorageClass, type Tags
+} from '../index.js'
 import { canonicalQuery, canonicalRequest, hmacHex, sha256Hex, signingKey, stringToSign, toAmzDate, uriEncode, utf8View } from './sigv4.js'
 
 export interface S3EndpointOptions {
@@ -44,7 +46,9 @@ type RequestBody = { bytes: Buffer } | { stream: AsyncIterable<Uint8Array>, size
 
 const parser = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: false, isArray: name => LISTED.has(name) })
 const ordered = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: false, preserveOrder: true })
-const LISTED = new Set(['Bucket', 'Contents', 'Version', 'DeleteMarker', 'CommonPrefixes', 'Part'])
+const LISTED = new Set(['Bucket', 'Contents', 'Version', 'DeleteMarker', 'CommonPrefixes', 'Part', 'Tag', 'Grant'])
+const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers'
+const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers'
 /** Headers an object's write carries over, by their EndpointWrite names. */
 const HEADERS = [['contentType', 'content-type'], ['contentEncoding', 'content-encoding'], ['contentDisposition', 'content-disposition'],
   ['contentLanguage', 'content-language'], ['cacheControl', 'cache-control'], ['expires', 'expires']] as const
@@ -66,6 +70,8 @@ export function s3Endpoint (options: S3EndpointOptions): MirrorEndpoint {
     createMultipart: async (bucket, key, write) => await client.createMultipart(bucket, key, write),
     uploadPart: async (bucket, key, uploadId, partNumber, body, size) => await client.uploadPart(bucket, key, uploadId, partNumber, body, size),
     completeMultipart: async (bucket, key, uploadId, etags) => await client.completeMultipart(bucket, key, uploadId, etags),
+    getTags: async (bucket, key, versionId) => await client.getTags(bucket, key, versionId),
+    getAcl: async (bucket, key, versionId) => await client.getAcl(bucket, key, versionId),
     abortMultipart: async (bucket, key, uploadId) => { await client.send('DELETE', bucket, key, { uploadId }) },
     delete: async (bucket, key, versionId) => { await client.send('DELETE', bucket, key, { versionId }) }
   }
@@ -182,6 +188,20 @@ class S3Client {
     return objectOf(res)
   }
 
+  async getTags (bucket: string, key: string, versionId: string | undefined): Promise<Tags> {
+    const tags = (await this.#xml('GET', bucket, key, { tagging: '', versionId })).Tagging?.TagSet?.Tag ?? []
+    return Object.fromEntries((tags as Array<{ Key?: string, Value?: string }>).map(tag => [tag.Key ?? '', tag.Value ?? '']))
+  }
+
+  /** The canned ACL the grants amount to: what a mirror can write back with x-amz-acl. */
+  async getAcl (bucket: string, key: string, versionId: string | undefined): Promise<ObjectCannedAcl> {
+    const grants = ((await this.#xml('GET', bucket, key, { acl: '', versionId })).AccessControlPolicy?.AccessControlList?.Grant ?? []) as
+      Array<{ Grantee?: { URI?: string }, Permission?: string }>
+    const to = (uri: string, permission: string): boolean => grants.some(g => g.Grantee?.URI === uri && (g.Permission === permission || g.Permission === 'FULL_CONTROL'))
+    if (to(ALL_USERS, 'READ')) return to(ALL_USERS, 'WRITE') ? 'public-read-write' : 'public-read'
+    return to(AUTHENTICATED_USERS, 'READ') ? 'authenticated-read' : 'private'
+  }
+
   async get (bucket: string, key: string, options: { versionId?: string | undefined, range?: [number, number] }): Promise<IncomingMessage> {
     const headers = options.range === undefined ? {} : { range: `bytes=${options.range[0]}-${options.range[1]}` }
     return await this.send('GET', bucket, key, { versionId: options.versionId }, headers)
@@ -272,7 +292,7 @@ class S3Client {
 
     const request = this.#url.protocol === 'https:' ? httpsRequest : httpRequest
     return await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request({ host: this.#url.hostname, port: this.#url.port, method, path: rawQuery === '' ? path : `${path}?${rawQuery}`, headers: wire, agent: this.#agent }, resolve)
+      const req = request({ host: this.#url.hostname.replace(/^\[(.*)\]$/, '$1'), port: this.#url.port, method, path: rawQuery === '' ? path : `${path}?${rawQuery}`, headers: wire, agent: this.#agent }, resolve)
       req.on('error', reject)
       if (body === undefined) req.end()
       else if ('bytes' in body) req.end(body.bytes)
@@ -348,6 +368,10 @@ function writeHeaders (write: EndpointWrite, whole: boolean): Record<string, str
   }
   for (const [name, value] of Object.entries(write.metadata)) out[`x-amz-meta-${name}`] = value
   if (write.storageClass !== undefined && write.storageClass !== 'STANDARD') out['x-amz-storage-class'] = write.storageClass
+  if (write.acl !== undefined && write.acl !== 'private') out['x-amz-acl'] = write.acl
+  if (write.tags !== undefined && Object.keys(write.tags).length > 0) {
+    out['x-amz-tagging'] = Object.entries(write.tags).map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&')
+  }
   if (whole) for (const [algorithm, value] of Object.entries(write.checksums)) if (value !== undefined) out[`x-amz-checksum-${algorithm.toLowerCase()}`] = value
   return out
 }
