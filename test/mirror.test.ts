@@ -1,4 +1,5 @@
 import t from 'tap'
+import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { Spacebox, type MirrorEndpoint, type MirrorEvent, type ObjectInfo } from '../lib/index.js'
 import { Faults, s3Endpoint, type S3ClientError } from '../lib/s3/index.js'
@@ -294,4 +295,35 @@ t.test('acl and tags: public files stay public and tags come along, when asked',
     t.equal((await home.getObjectAcl('site', key)).acl, (await source.getObjectAcl('site', key)).acl, `${key}: the ACL, there and back`)
     t.same((await home.getObjectTagging('site', key)).tags, (await source.getObjectTagging('site', key)).tags, `${key}: the tags`)
   }
+})
+
+t.test('SSE-C objects: skipped without their key; with it, read and written with it, so they stay SSE-C', async t => {
+  const key = bytes(32, 40)
+  const other = bytes(32, 41)
+  const source = await store(t)
+  await source.createBucket('locked')
+  await source.putObject('locked', 'mine', 'under my key', { customerKey: { key }, metadata: { who: 'me' } })
+  await source.putObject('locked', 'theirs', 'under their key', { customerKey: { key: other } })
+  await source.putObject('locked', 'plain', 'no key at all')
+  const upload = await source.createMultipartUpload('locked', 'parts', { customerKey: { key } })
+  const parts = []
+  for (const [i, size] of [5 * 1024 * 1024, 1000].entries()) {
+    parts.push({ partNumber: i + 1, etag: (await source.uploadPart('locked', 'parts', upload.uploadId, i + 1, bytes(size, 50 + i), { customerKey: { key } })).etag })
+  }
+  await source.completeMultipartUpload('locked', 'parts', upload.uploadId, parts)
+  const middle = await serve(t)
+  const out = await source.mirrorTo(endpointOf(middle), { customerKey: key })
+  t.same([out.copied, out.skipped.map(s => [s.key, s.reason]), out.failed], [3, [['theirs', 'sse-c']], []])
+  await t.rejects(middle.box.headObject('locked', 'mine'), { code: 'InvalidRequest' }, 'still SSE-C on the target')
+  const copy = await middle.box.getObject('locked', 'mine', { customerKey: { key } })
+  t.same([(await readAll(copy.body)).toString(), copy.info.metadata], ['under my key', { who: 'me' }])
+  t.equal((await middle.box.headObject('locked', 'parts', { customerKey: { key } })).etag, (await source.headObject('locked', 'parts', { customerKey: { key } })).etag)
+
+  const back = await store(t)
+  const home = await back.mirrorFrom(endpointOf(middle), { customerKey: key })
+  t.equal(home.copied, 3)
+  const parts2 = await back.getObject('locked', 'parts', { customerKey: { key } })
+  t.equal(createHash('sha256').update(await readAll(parts2.body)).digest('hex'),
+    createHash('sha256').update(Buffer.concat([bytes(5 * 1024 * 1024, 50), bytes(1000, 51)])).digest('hex'), 'the parts, there and back')
+  await t.rejects(source.mirrorTo(middle.box, { customerKey: Buffer.alloc(16) }), TypeError)
 })

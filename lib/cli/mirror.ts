@@ -34,6 +34,7 @@ export async function mirrorCommand (args: string[], io: Io): Promise<void> {
       decrypt: { type: 'boolean' },
       acl: { type: 'boolean' },
       tags: { type: 'boolean' },
+      'sse-c-key': { type: 'string' },
       concurrency: { type: 'string' },
       json: { type: 'boolean' }
     },
@@ -67,6 +68,7 @@ export async function mirrorCommand (args: string[], io: Io): Promise<void> {
       decrypt: values.decrypt === true,
       acl: values.acl === true,
       tags: values.tags === true,
+      ...(values['sse-c-key'] === undefined ? {} : { customerKey: customerKeyFrom(values['sse-c-key']) }),
       concurrency,
       signal: io.signal,
       onEvent: event => { progress.event(event) }
@@ -87,6 +89,20 @@ export async function mirrorCommand (args: string[], io: Io): Promise<void> {
   } finally {
     await box?.close()
   }
+}
+
+/** An SSE-C key from a file: its 32 bytes, or their base64 (as `openssl rand -base64 32` writes it). */
+function customerKeyFrom (file: string): Buffer {
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(file)
+  } catch (err) {
+    throw new CliError(`--sse-c-key ${file}: ${(err as Error).message}`)
+  }
+  if (bytes.length === 32) return bytes
+  const decoded = Buffer.from(bytes.toString('utf8').trim(), 'base64')
+  if (decoded.length === 32) return decoded
+  throw new UsageError(`--sse-c-key ${file}: an SSE-C key is 32 bytes, or their base64`)
 }
 
 function sideOf (text: string): Side {

@@ -30,7 +30,7 @@ const USAGE = `Usage:
   spacebox compact --data DIR
   spacebox info --data DIR [--json]
   spacebox mirror SRC DST [--data DIR] [--endpoint URL] [--region REGION] [--profile NAME] [--ca FILE]
-                  [--versions] [--delete] [--decrypt] [--acl] [--tags] [--concurrency N] [--json]
+                  [--versions] [--delete] [--decrypt] [--acl] [--tags] [--sse-c-key FILE] [--concurrency N] [--json]
   spacebox export --data DIR FILE [--bucket BUCKET ...] [--versions] [--decrypt] [--include-keys] [--json]
   spacebox import FILE --data DIR [--json]
   spacebox kms create NAME --data DIR [--region REGION]
@@ -77,11 +77,13 @@ or store://BUCKET[/PREFIX], or s3:// and store:// for every bucket. Objects keep
 headers, checksums, storage class and (multipart) ETag; what the destination already has with the
 same size and ETag is skipped, so running it again resumes an interrupted run. --versions copies
 every version and delete marker in order; --delete removes what the source no longer has;
---decrypt copies encrypted objects as plaintext (else they are skipped and listed; SSE-C objects
-always are); --acl carries public-read and the like, --tags the tags (a request more each). s3:// is configured as the AWS CLI is: --endpoint or AWS_ENDPOINT_URL, credentials
-from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile, --region or AWS_REGION; --ca FILE
-trusts a self-signed server. Progress goes to stderr, --json writes events to stdout; it exits 1
-when any object failed.
+--acl carries public-read and the like, --tags the tags (a request more each). --decrypt copies
+encrypted objects as plaintext (else they are skipped and listed); SSE-C objects are skipped and
+listed unless --sse-c-key FILE gives their key (32 bytes, or their base64): they are read and
+written with it. s3:// is configured as the AWS CLI is: --endpoint or AWS_ENDPOINT_URL,
+credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile, --region or AWS_REGION;
+--ca FILE trusts a self-signed server. Progress goes to stderr, --json writes events to stdout;
+it exits 1 when any object failed.
 
 export writes an archive (a tar, documented in README) of a stopped store: buckets and their
 settings, objects with metadata, tags and ACLs, and with --versions every version and delete

@@ -32,6 +32,14 @@ export interface EndpointObject extends Pick<ObjectInfo, 'size' | 'etag' | 'last
 export interface EndpointWrite extends Omit<EndpointObject, 'size' | 'etag' | 'lastModified' | 'encryption'> {
   tags?: Tags
   acl?: ObjectCannedAcl
+  /** Write it under this SSE-C key (32 bytes). */
+  customerKey?: Buffer
+}
+
+/** Which version to read, and the SSE-C key it needs, if any. */
+export interface ReadOptions {
+  versionId?: string | undefined
+  customerKey?: Buffer | undefined
 }
 
 export interface MirrorEndpoint {
@@ -45,12 +53,12 @@ export interface MirrorEndpoint {
   /** Every version and delete marker under `prefix`: keys in order, each key's newest first (as S3 lists them). */
   listVersions: (bucket: string, prefix: string) => AsyncIterable<EndpointEntry>
   /** An object or one of its parts (`partNumber`: `size` is the part's). */
-  head: (bucket: string, key: string, options?: { versionId?: string | undefined, partNumber?: number }) => Promise<EndpointObject>
+  head: (bucket: string, key: string, options?: ReadOptions & { partNumber?: number }) => Promise<EndpointObject>
   /** The bytes of an object, or of `range` (inclusive byte offsets). */
-  get: (bucket: string, key: string, options?: { versionId?: string | undefined, range?: [number, number] }) => Promise<AsyncIterable<Uint8Array>>
+  get: (bucket: string, key: string, options?: ReadOptions & { range?: [number, number] }) => Promise<AsyncIterable<Uint8Array>>
   put: (bucket: string, key: string, body: AsyncIterable<Uint8Array>, size: number, write: EndpointWrite) => Promise<{ etag: string }>
   createMultipart: (bucket: string, key: string, write: EndpointWrite) => Promise<string>
-  uploadPart: (bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>, size: number) => Promise<string>
+  uploadPart: (bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>, size: number, customerKey?: Buffer) => Promise<string>
   completeMultipart: (bucket: string, key: string, uploadId: string, etags: string[]) => Promise<{ etag: string }>
   abortMultipart: (bucket: string, key: string, uploadId: string) => Promise<void>
   /** An object's tags (`mirror({ tags: true })`). */

@@ -5,7 +5,7 @@
  * same; every other object's bytes are checked on arrival against its ETag (or its checksums).
  */
 import { SpaceboxError } from '../errors.js'
-import type { EndpointEntry, EndpointObject, EndpointWrite, MirrorEndpoint } from './endpoint.js'
+import type { EndpointEntry, EndpointObject, EndpointWrite, MirrorEndpoint, ReadOptions } from './endpoint.js'
 import { historyOf, same } from './history.js'
 
 export interface MirrorOptions {
@@ -27,6 +27,11 @@ export interface MirrorOptions {
   acl?: boolean
   /** Carry each object's tags: one request more per object. */
   tags?: boolean
+  /**
+   * The SSE-C key (32 bytes) of objects stored with one: they are read with it and written with
+   * it, so they stay SSE-C on the target. Objects under another key are skipped and named.
+   */
+  customerKey?: Buffer
   /** Objects copied at once (default 4, at most 64). */
   concurrency?: number
   signal?: AbortSignal
@@ -79,6 +84,7 @@ function checkOptions (options: MirrorOptions): MirrorOptions & { concurrency: n
     if (options[name] !== undefined && typeof options[name] !== 'string') throw new TypeError(`${name} must be a string`)
   }
   if (options.targetBucket !== undefined && options.bucket === undefined) throw new TypeError('targetBucket needs bucket')
+  if (options.customerKey !== undefined && (!Buffer.isBuffer(options.customerKey) || options.customerKey.length !== 32)) throw new TypeError('customerKey must be a Buffer of 32 bytes')
   const concurrency = options.concurrency ?? 4
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) throw new RangeError(`concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`)
   return { ...options, concurrency }
@@ -199,33 +205,39 @@ class Run {
 
   async #copy (from: string, sourceKey: string, versionId: string | undefined, to: string, key: string): Promise<void> {
     const item: MirrorItem = { bucket: from, key: sourceKey, ...(versionId === undefined ? {} : { versionId }) }
+    const skip = (reason: 'encrypted' | 'sse-c'): void => {
+      this.result.skipped.push({ ...item, reason })
+      this.#emit({ type: 'skipped', ...item, reason })
+    }
     try {
-      const info = await this.#source.head(from, sourceKey, { versionId }).catch((err: unknown) => {
-        // S3 will not even describe an SSE-C object without its key.
-        if ((err as { code?: unknown })?.code === 'InvalidRequest') return { encryption: 'SSE-C' as const }
-        throw err
-      })
-      if (!('etag' in info) || info.encryption === 'SSE-C' || (info.encryption !== undefined && this.#options.decrypt !== true)) {
-        const reason = info.encryption === 'SSE-C' ? 'sse-c' : 'encrypted'
-        this.result.skipped.push({ ...item, reason })
-        this.#emit({ type: 'skipped', ...item, reason })
-        return
+      const read: ReadOptions = { versionId }
+      // S3 will not even describe an SSE-C object without its key.
+      let info = await this.#source.head(from, sourceKey, read).catch(ifCustomerKeyed)
+      if (info === undefined || info.encryption === 'SSE-C') {
+        if (this.#options.customerKey === undefined) return skip('sse-c')
+        read.customerKey = this.#options.customerKey
+        // Under another key, it is refused again: skipped, as without a key.
+        info = await this.#source.head(from, sourceKey, read).catch(ifCustomerKeyed)
+        if (info === undefined) return skip('sse-c')
+      } else if (info.encryption !== undefined && this.#options.decrypt !== true) {
+        return skip('encrypted')
       }
       const write = writeOf(info)
+      if (read.customerKey !== undefined) write.customerKey = read.customerKey
       if (this.#options.tags === true) write.tags = await this.#source.getTags(from, sourceKey, versionId)
       if (this.#options.acl === true) write.acl = await this.#source.getAcl(from, sourceKey, versionId)
       // A multipart ETag ends in its number of parts (HEAD reports a count only for one part).
       const count = Number(/-(\d+)"$/.exec(info.etag)?.[1] ?? 0)
-      const parts = count > 0 ? await this.#partSizes(from, sourceKey, versionId, info, count) : undefined
+      const parts = count > 0 ? await this.#partSizes(from, sourceKey, read, info, count) : undefined
       let etag: string
       if (parts === undefined) {
-        etag = (await this.#target.put(to, key, this.#counted(await this.#source.get(from, sourceKey, { versionId })), info.size, write)).etag
+        etag = (await this.#target.put(to, key, this.#counted(await this.#source.get(from, sourceKey, read)), info.size, write)).etag
       } else {
-        etag = await this.#multipart(from, sourceKey, versionId, to, key, write, parts)
+        etag = await this.#multipart(from, sourceKey, read, to, key, write, parts)
       }
-      // The bytes must arrive as they left. An ETag under SSE-KMS (either side) is no MD5, so tells
-      // nothing; nor does a multipart one from a service that does not make S3's (s3rver).
-      if (etag !== info.etag && info.encryption !== 'aws:kms' && (parts === undefined || (parts.exact && /-\d+"$/.test(etag))) &&
+      // The bytes must arrive as they left. An ETag under SSE-KMS or SSE-C (either side) need be no
+      // MD5, so tells nothing; nor does a multipart one from a service that does not make S3's (s3rver).
+      if (etag !== info.etag && info.encryption !== 'aws:kms' && read.customerKey === undefined && (parts === undefined || (parts.exact && /-\d+"$/.test(etag))) &&
         (await this.#target.head(to, key)).encryption !== 'aws:kms') {
         throw new SpaceboxError('BadDigest', `the copy's ETag ${etag} is not the source's ${info.etag}`)
       }
@@ -238,12 +250,12 @@ class Run {
   }
 
   /** The source's part sizes, asked part by part; where it cannot say, even parts (and the ETag will differ). */
-  async #partSizes (bucket: string, key: string, versionId: string | undefined, info: EndpointObject, count: number): Promise<{ sizes: number[], exact: boolean }> {
+  async #partSizes (bucket: string, key: string, read: ReadOptions, info: EndpointObject, count: number): Promise<{ sizes: number[], exact: boolean }> {
     const sizes: number[] = []
     try {
       let total = 0
       for (let n = 1; n <= count; n++) {
-        const part = await this.#source.head(bucket, key, { versionId, partNumber: n })
+        const part = await this.#source.head(bucket, key, { ...read, partNumber: n })
         sizes.push(part.size)
         total += part.size
       }
@@ -254,15 +266,15 @@ class Run {
     return { sizes: even.length === 0 ? [0] : even, exact: false }
   }
 
-  async #multipart (from: string, sourceKey: string, versionId: string | undefined, to: string, key: string, write: EndpointWrite,
+  async #multipart (from: string, sourceKey: string, read: ReadOptions, to: string, key: string, write: EndpointWrite,
     parts: { sizes: number[] }): Promise<string> {
     const uploadId = await this.#target.createMultipart(to, key, write)
     try {
       const etags: string[] = []
       let start = 0
       for (const [i, size] of parts.sizes.entries()) {
-        const body = size === 0 ? emptyBody() : await this.#source.get(from, sourceKey, { versionId, range: [start, start + size - 1] })
-        etags.push(await this.#target.uploadPart(to, key, uploadId, i + 1, this.#counted(body), size))
+        const body = size === 0 ? emptyBody() : await this.#source.get(from, sourceKey, { ...read, range: [start, start + size - 1] })
+        etags.push(await this.#target.uploadPart(to, key, uploadId, i + 1, this.#counted(body), size, read.customerKey))
         start += size
       }
       return (await this.#target.completeMultipart(to, key, uploadId, etags)).etag
@@ -320,6 +332,13 @@ class Run {
   #emit (event: MirrorEvent): void {
     this.#options.onEvent?.(event)
   }
+}
+
+/** A read S3 refuses for want of the right SSE-C key (400 without one, 403 with another): undefined. */
+function ifCustomerKeyed (err: unknown): undefined {
+  const code = (err as { code?: unknown })?.code
+  if (code === 'InvalidRequest' || code === 'AccessDenied') return undefined
+  throw err
 }
 
 function writeOf (info: EndpointObject): EndpointWrite {

@@ -34,7 +34,7 @@ export function storeEndpoint (box: ObjectCalls): MirrorEndpoint {
       }
     },
     head: async (bucket, key, options = {}) => {
-      const version = versionOf(options.versionId)
+      const version = { ...versionOf(options.versionId), ...keyOf(options.customerKey) }
       if (options.partNumber === undefined) return objectOf(await box.headObject(bucket, key, version))
       // A part's size is what a read of it returns; nothing is read but the header.
       const { info, body, range } = await box.getObject(bucket, key, { ...version, partNumber: options.partNumber })
@@ -43,15 +43,15 @@ export function storeEndpoint (box: ObjectCalls): MirrorEndpoint {
     },
     get: async (bucket, key, options = {}) => {
       const range = options.range === undefined ? {} : { range: { start: options.range[0], end: options.range[1] } }
-      return (await box.getObject(bucket, key, { ...versionOf(options.versionId), ...range })).body
+      return (await box.getObject(bucket, key, { ...versionOf(options.versionId), ...keyOf(options.customerKey), ...range })).body
     },
     put: async (bucket, key, body, size, write) => {
       const result = await box.putObject(bucket, key, body, { ...writeOf(write), checksums: write.checksums, contentLength: size })
       return { etag: result.etag }
     },
     createMultipart: async (bucket, key, write) => (await box.createMultipartUpload(bucket, key, writeOf(write))).uploadId,
-    uploadPart: async (bucket, key, uploadId, partNumber, body, size) =>
-      (await box.uploadPart(bucket, key, uploadId, partNumber, body, { contentLength: size })).etag,
+    uploadPart: async (bucket, key, uploadId, partNumber, body, size, customerKey) =>
+      (await box.uploadPart(bucket, key, uploadId, partNumber, body, { contentLength: size, ...keyOf(customerKey) })).etag,
     completeMultipart: async (bucket, key, uploadId, etags) =>
       ({ etag: (await box.completeMultipartUpload(bucket, key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag })))).etag }),
     abortMultipart: async (bucket, key, uploadId) => { await box.abortMultipartUpload(bucket, key, uploadId) },
@@ -65,10 +65,14 @@ function versionOf (versionId: string | undefined): { versionId?: string } {
   return versionId === undefined ? {} : { versionId }
 }
 
+function keyOf (customerKey: Buffer | undefined): { customerKey?: { key: Buffer } } {
+  return customerKey === undefined ? {} : { customerKey: { key: customerKey } }
+}
+
 /** The headers and metadata of a write, without the checksums (which only a whole body can be checked against). */
-function writeOf (write: EndpointWrite): Omit<EndpointWrite, 'checksums'> {
-  const { checksums, ...rest } = write
-  return rest
+function writeOf (write: EndpointWrite): Omit<EndpointWrite, 'checksums' | 'customerKey'> & { customerKey?: { key: Buffer } } {
+  const { checksums, customerKey, ...rest } = write
+  return { ...rest, ...keyOf(customerKey) }
 }
 
 function objectOf (info: ObjectInfo): EndpointObject {

@@ -9,7 +9,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { XMLParser } from 'fast-xml-parser'
 import {
-  CHECKSUM_ALGORITHMS, STORAGE_CLASSES, type Checksums, type EndpointEntry, type EndpointObject, type EndpointWrite, type MirrorEndpoint, type ObjectCannedAcl, type StorageClass, type Tags
+  CHECKSUM_ALGORITHMS, STORAGE_CLASSES, type Checksums, type EndpointEntry, type EndpointObject, type EndpointWrite, type MirrorEndpoint, type ObjectCannedAcl, type ReadOptions, type StorageClass, type Tags
 } from '../index.js'
 import { canonicalQuery, canonicalRequest, hmacHex, sha256Hex, signingKey, stringToSign, toAmzDate, uriEncode, utf8View } from './sigv4.js'
 
@@ -68,7 +68,7 @@ export function s3Endpoint (options: S3EndpointOptions): MirrorEndpoint {
     get: async (bucket, key, options = {}) => await client.get(bucket, key, options),
     put: async (bucket, key, body, size, write) => await client.put(bucket, key, body, size, write),
     createMultipart: async (bucket, key, write) => await client.createMultipart(bucket, key, write),
-    uploadPart: async (bucket, key, uploadId, partNumber, body, size) => await client.uploadPart(bucket, key, uploadId, partNumber, body, size),
+    uploadPart: async (bucket, key, uploadId, partNumber, body, size, customerKey) => await client.uploadPart(bucket, key, uploadId, partNumber, body, size, customerKey),
     completeMultipart: async (bucket, key, uploadId, etags) => await client.completeMultipart(bucket, key, uploadId, etags),
     getTags: async (bucket, key, versionId) => await client.getTags(bucket, key, versionId),
     getAcl: async (bucket, key, versionId) => await client.getAcl(bucket, key, versionId),
@@ -181,9 +181,9 @@ class S3Client {
     } while (keyMarker !== undefined)
   }
 
-  async head (bucket: string, key: string, options: { versionId?: string | undefined, partNumber?: number }): Promise<EndpointObject> {
+  async head (bucket: string, key: string, options: ReadOptions & { partNumber?: number }): Promise<EndpointObject> {
     const query = { versionId: options.versionId, partNumber: options.partNumber === undefined ? undefined : String(options.partNumber) }
-    const res = await this.send('HEAD', bucket, key, query, { 'x-amz-checksum-mode': 'ENABLED' })
+    const res = await this.send('HEAD', bucket, key, query, { 'x-amz-checksum-mode': 'ENABLED', ...customerKeyHeaders(options.customerKey) })
     res.resume()
     return objectOf(res)
   }
@@ -202,8 +202,8 @@ class S3Client {
     return to(AUTHENTICATED_USERS, 'READ') ? 'authenticated-read' : 'private'
   }
 
-  async get (bucket: string, key: string, options: { versionId?: string | undefined, range?: [number, number] }): Promise<IncomingMessage> {
-    const headers = options.range === undefined ? {} : { range: `bytes=${options.range[0]}-${options.range[1]}` }
+  async get (bucket: string, key: string, options: ReadOptions & { range?: [number, number] }): Promise<IncomingMessage> {
+    const headers = { ...customerKeyHeaders(options.customerKey), ...(options.range === undefined ? {} : { range: `bytes=${options.range[0]}-${options.range[1]}` }) }
     return await this.send('GET', bucket, key, { versionId: options.versionId }, headers)
   }
 
@@ -219,8 +219,8 @@ class S3Client {
     return uploadId
   }
 
-  async uploadPart (bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>, size: number): Promise<string> {
-    const res = await this.send('PUT', bucket, key, { partNumber: String(partNumber), uploadId }, {}, { stream: body, size })
+  async uploadPart (bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>, size: number, customerKey?: Buffer): Promise<string> {
+    const res = await this.send('PUT', bucket, key, { partNumber: String(partNumber), uploadId }, customerKeyHeaders(customerKey), { stream: body, size })
     res.resume()
     return String(res.headers.etag ?? '')
   }
@@ -369,11 +369,22 @@ function writeHeaders (write: EndpointWrite, whole: boolean): Record<string, str
   for (const [name, value] of Object.entries(write.metadata)) out[`x-amz-meta-${name}`] = value
   if (write.storageClass !== undefined && write.storageClass !== 'STANDARD') out['x-amz-storage-class'] = write.storageClass
   if (write.acl !== undefined && write.acl !== 'private') out['x-amz-acl'] = write.acl
+  Object.assign(out, customerKeyHeaders(write.customerKey))
   if (write.tags !== undefined && Object.keys(write.tags).length > 0) {
     out['x-amz-tagging'] = Object.entries(write.tags).map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&')
   }
   if (whole) for (const [algorithm, value] of Object.entries(write.checksums)) if (value !== undefined) out[`x-amz-checksum-${algorithm.toLowerCase()}`] = value
   return out
+}
+
+/** SSE-C's three headers for a key, on every request that reads or writes the object's bytes. */
+function customerKeyHeaders (key: Buffer | undefined): Record<string, string> {
+  if (key === undefined) return {}
+  return {
+    'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+    'x-amz-server-side-encryption-customer-key': key.toString('base64'),
+    'x-amz-server-side-encryption-customer-key-md5': createHash('md5').update(key).digest('base64')
+  }
 }
 
 /** A metadata value S3 sent as an RFC 2047 encoded word (`=?UTF-8?B?...?=`), as it does any that is not ASCII. */
