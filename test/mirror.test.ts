@@ -43,7 +43,7 @@ async function fill (box: Spacebox, bucket = 'photos'): Promise<void> {
 async function describe (box: Spacebox, bucket: string, key: string, versionId?: string): Promise<Record<string, unknown>> {
   const { info, body } = await box.getObject(bucket, key, versionId === undefined ? {} : { versionId })
   const data = await readAll(body)
-  return { ...kept(info), bytes: data.toString('base64').length > 200 ? (await import('node:crypto')).createHash('sha256').update(data).digest('hex') : data.toString('base64') }
+  return { ...kept(info), bytes: data.length > 150 ? createHash('sha256').update(data).digest('hex') : data.toString('base64') }
 }
 
 function kept (info: ObjectInfo): Record<string, unknown> {
