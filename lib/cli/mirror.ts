@@ -29,6 +29,10 @@ export async function mirrorCommand (args: string[], io: Io): Promise<void> {
       profile: { type: 'string' },
       ca: { type: 'string' },
       'virtual-hosted': { type: 'boolean' },
+      'from-endpoint': { type: 'string' },
+      'from-region': { type: 'string' },
+      'from-profile': { type: 'string' },
+      'from-ca': { type: 'string' },
       versions: { type: 'boolean' },
       delete: { type: 'boolean' },
       decrypt: { type: 'boolean' },
@@ -44,7 +48,17 @@ export async function mirrorCommand (args: string[], io: Io): Promise<void> {
   if (positionals.length !== 2) throw new UsageError('mirror needs SRC and DST, each s3://[BUCKET[/PREFIX]] or store://[BUCKET[/PREFIX]]')
   const [from, to] = positionals.map(sideOf) as [Side, Side]
   if ((from.bucket === undefined) !== (to.bucket === undefined)) throw new UsageError('mirror: name a bucket on both sides, or on neither (every bucket)')
-  if (from.bucket === undefined && from.kind === to.kind) throw new UsageError('mirror: every bucket of a place onto itself copies nothing; name the buckets')
+  // --from-* set the source apart when both sides are s3://: another service, or other credentials.
+  const fromValues = {
+    endpoint: values['from-endpoint'] ?? values.endpoint,
+    region: values['from-region'] ?? values.region,
+    profile: values['from-profile'] ?? values.profile,
+    ca: values['from-ca'] ?? values.ca,
+    'virtual-hosted': values['virtual-hosted']
+  }
+  const apart = ['from-endpoint', 'from-region', 'from-profile', 'from-ca'].some(name => values[name as keyof typeof values] !== undefined)
+  if (apart && from.kind !== 's3') throw new UsageError('mirror: --from-endpoint, --from-region, --from-profile and --from-ca describe an s3:// source')
+  if (from.bucket === undefined && from.kind === to.kind && !apart) throw new UsageError('mirror: every bucket of a place onto itself copies nothing; name the buckets')
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency)
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency ${JSON.stringify(values.concurrency)}: a whole number from 1 to 64`)
   const sides = [from.kind, to.kind]
@@ -52,12 +66,13 @@ export async function mirrorCommand (args: string[], io: Io): Promise<void> {
 
   let box: Spacebox | undefined
   try {
-    const endpoints: Partial<Record<'s3' | 'store', MirrorEndpoint>> = {}
-    if (sides.includes('s3')) endpoints.s3 = remote(values, io.env)
+    let store: MirrorEndpoint | undefined
     if (sides.includes('store')) {
       box = await openStopped(values.data as string, 'stop it first, or mirror through its S3 endpoint (s3:// with --endpoint)')
-      endpoints.store = storeEndpoint(box)
+      store = storeEndpoint(box)
     }
+    const source = from.kind === 's3' ? remote(fromValues, io.env) : store as MirrorEndpoint
+    const target = to.kind === 's3' ? remote(values, io.env) : store as MirrorEndpoint
     const progress = new Progress(io, values.json === true)
     const options: MirrorOptions = {
       ...(from.bucket === undefined ? {} : { bucket: from.bucket, targetBucket: to.bucket as string }),
@@ -75,7 +90,7 @@ export async function mirrorCommand (args: string[], io: Io): Promise<void> {
     }
     let result: MirrorResult
     try {
-      result = await mirror(endpoints[from.kind] as MirrorEndpoint, endpoints[to.kind] as MirrorEndpoint, options)
+      result = await mirror(source, target, options)
     } catch (err) {
       progress.stop()
       if (io.signal.aborted) throw new CliError('interrupted; what was copied stays, and running the same command again copies the rest')

@@ -30,6 +30,7 @@ const USAGE = `Usage:
   spacebox compact --data DIR
   spacebox info --data DIR [--json]
   spacebox mirror SRC DST [--data DIR] [--endpoint URL] [--region REGION] [--profile NAME] [--ca FILE]
+                  [--from-endpoint URL] [--from-region REGION] [--from-profile NAME] [--from-ca FILE]
                   [--versions] [--delete] [--decrypt] [--acl] [--tags] [--sse-c-key FILE] [--concurrency N] [--json]
   spacebox export --data DIR FILE [--bucket BUCKET ...] [--versions] [--decrypt] [--include-keys] [--json]
   spacebox import FILE --data DIR [--json]
@@ -82,8 +83,9 @@ encrypted objects as plaintext (else they are skipped and listed); SSE-C objects
 listed unless --sse-c-key FILE gives their key (32 bytes, or their base64): they are read and
 written with it. s3:// is configured as the AWS CLI is: --endpoint or AWS_ENDPOINT_URL,
 credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile, --region or AWS_REGION;
---ca FILE trusts a self-signed server. Progress goes to stderr, --json writes events to stdout;
-it exits 1 when any object failed.
+--ca FILE trusts a self-signed server; --from-endpoint, --from-region, --from-profile and
+--from-ca describe an s3:// source apart from an s3:// destination. Progress goes to stderr,
+--json writes events to stdout; it exits 1 when any object failed.
 
 export writes an archive (a tar, documented in README) of a stopped store: buckets and their
 settings, objects with metadata, tags and ACLs, and with --versions every version and delete
