@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { Spacebox, type MirrorEndpoint, type MirrorEvent, type ObjectInfo } from '../lib/index.js'
+import { mirror, Spacebox, storeEndpoint, type MirrorEndpoint, type MirrorEvent, type ObjectInfo } from '../lib/index.js'
 import { Faults, s3Endpoint, type S3ClientError } from '../lib/s3/index.js'
 import { bytes, readAll, tempDir } from './helpers.js'
 import { serve } from './s3/helpers.js'
@@ -326,4 +326,22 @@ t.test('SSE-C objects: skipped without their key; with it, read and written with
   t.equal(createHash('sha256').update(await readAll(parts2.body)).digest('hex'),
     createHash('sha256').update(Buffer.concat([bytes(5 * 1024 * 1024, 50), bytes(1000, 51)])).digest('hex'), 'the parts, there and back')
   await t.rejects(source.mirrorTo(middle.box, { customerKey: Buffer.alloc(16) }), TypeError)
+})
+
+t.test('a key\'s view as one side: the mirror is held to that key\'s grants', async t => {
+  const source = await store(t)
+  await source.createBucket('open')
+  await source.createBucket('closed')
+  await source.putObject('open', 'a', 'a')
+  await source.putObject('closed', 'b', 'b')
+  const key = await source.keys.create({ name: 'reader', grants: [{ bucket: 'open', permission: 'read' }] })
+  const target = await store(t)
+  const out = await mirror(storeEndpoint(source.as(key.accessKeyId)), storeEndpoint(target), { bucket: 'open' })
+  t.equal(out.copied, 1)
+  await t.rejects(mirror(storeEndpoint(source.as(key.accessKeyId)), storeEndpoint(target), { bucket: 'closed' }), { code: 'AccessDenied' })
+  const back = await mirror(storeEndpoint(target), storeEndpoint(source.as(key.accessKeyId)), { bucket: 'open', targetBucket: 'open', prefix: '' })
+  t.same([back.copied, back.unchanged], [0, 1], 'nothing to write back')
+  await target.putObject('open', 'new', 'n')
+  const refused = await mirror(storeEndpoint(target), storeEndpoint(source.as(key.accessKeyId)), { bucket: 'open' })
+  t.same(refused.failed.map(f => [f.key, f.code]), [['new', 'AccessDenied']], 'a read key writes nothing')
 })
