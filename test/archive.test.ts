@@ -144,7 +144,7 @@ t.test('export --versions → import: every version and delete marker, in order'
   const history = []
   for await (const v of target.listAllVersions('docs')) history.push([v.key, v.deleteMarker, v.isLatest])
   t.same(history, [['gone', true, true], ['gone', false, false], ['report', false, true], ['report', true, false], ['report', false, false], ['report', false, false]])
-  // A lifecycle pass three days on runs over imported versions as over any.
+  // The lifecycle index knows imported objects: their expiration is reported by the rule.
   t.equal((await target.headObject('photos', 'tmp/empty')).expiration?.ruleId, 'tmp')
 })
 
@@ -162,7 +162,7 @@ t.test('a damaged archive is refused before anything is written', async t => {
   const manifestAt = at('manifest.json')
   const cases: Array<[string, Buffer, RegExp]> = [
     ['a byte of an object changed', flip(data + 10), /objects\/3\.data's bytes are not those of ETag/],
-    ['a byte of a record changed', flip(record + 2), /objects\/1\.json (is not JSON|does not match its checksum|.*)/],
+    ['a byte of a record changed', flip(record + 2), /objects\/1\.json names a bucket the manifest does not list/],
     ['a header changed', flip(manifestAt + 3), /a header's checksum is wrong/],
     ['cut short', good.subarray(0, data + 5000), /ends in the middle of an entry/],
     ['without checksums.json', good.subarray(0, at('checksums.json')), /no checksums\.json: it was cut short/],

@@ -12,7 +12,7 @@
 import { SpaceboxError } from '../errors.js'
 import type { BucketEncryptionConfig, CannedAcl, CorsRule, ObjectCannedAcl, Tags, WebsiteConfiguration } from '../types.js'
 import type { LifecycleRule } from '../lifecycle/types.js'
-import type { EndpointWrite } from '../mirror/endpoint.js'
+import { OBJECT_HEADERS, type EndpointWrite } from '../mirror/endpoint.js'
 
 export const FORMAT = 'spacebox-archive'
 export const VERSION = 1
@@ -105,7 +105,7 @@ export function checkRecord (value: unknown, buckets: ReadonlySet<string>, name:
     if (!Array.isArray(parts) || parts.length === 0 || parts.length > 10_000 || !parts.every(p => Number.isSafeInteger(p) && (p as number) >= 0)) throw invalid(`${name} has unreadable part sizes`)
     if ((parts as number[]).reduce((a, b) => a + b, 0) !== size) throw invalid(`${name}'s parts do not add up to its size`)
   }
-  for (const field of ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'expires', 'storageClass', 'acl', 'versionId'] as const) {
+  for (const field of [...OBJECT_HEADERS, 'storageClass', 'acl', 'versionId'] as const) {
     if (value[field] !== undefined && !isString(value[field])) throw invalid(`${name}: ${field} is not text`)
   }
   return value as unknown as ObjectRecord

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { isSpaceboxError } from '../errors.js'
 import type { StoreCalls } from '../mirror/store-calls.js'
 import type { SealedKeys } from '../types.js'
-import type { EndpointEntry } from '../mirror/endpoint.js'
+import { headersOf, type EndpointEntry } from '../mirror/endpoint.js'
 import { historyOf, same } from '../mirror/history.js'
 import { storeEndpoint } from '../mirror/store-endpoint.js'
 import type { ArchiveEvent, ArchiveResult } from './export.js'
@@ -119,7 +119,8 @@ async function restoreObject (box: StoreCalls, record: ObjectRecord, md5s: Buffe
   const fields = {
     contentType: record.contentType as string,
     metadata: record.metadata ?? {},
-    ...pick(record),
+    ...headersOf(record),
+    ...(record.storageClass === undefined ? {} : { storageClass: record.storageClass }),
     ...(record.tags === undefined ? {} : { tags: record.tags }),
     ...(record.acl === undefined ? {} : { acl: record.acl })
   }
@@ -148,20 +149,6 @@ async function restoreObject (box: StoreCalls, record: ObjectRecord, md5s: Buffe
   }
 }
 
-function pick (record: ObjectRecord): Partial<Pick<ObjectRecord, 'contentEncoding' | 'contentDisposition' | 'contentLanguage' | 'cacheControl' | 'expires' | 'storageClass'>> {
-  const out: Partial<Pick<ObjectRecord, 'contentEncoding' | 'contentDisposition' | 'contentLanguage' | 'cacheControl' | 'expires' | 'storageClass'>> = {}
-  for (const name of ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'expires', 'storageClass'] as const) {
-    const value = record[name]
-    if (value !== undefined) out[name] = value as never
-  }
-  return out
-}
-
-/**
- * Reads the whole archive once: the manifest first, records and data in order, checksums.json last
- * and matching every entry; each record's shape, each data entry's size and MD5 (the ETag, or the
- * parts' ETags') as its record says. Nothing is written; any fault is InvalidArchive.
- */
 /** What the first reading found: the second must read the same. */
 interface Verified {
   manifest: Manifest
@@ -172,6 +159,11 @@ interface Verified {
   keys?: SealedKeys
 }
 
+/**
+ * Reads the whole archive once: the manifest first, records and data in order, checksums.json last
+ * and matching every entry; each record's shape, each data entry's size and MD5 (the ETag, or the
+ * parts' ETags') as its record says. Nothing is written; any fault is InvalidArchive.
+ */
 async function verify (source: AsyncIterable<Uint8Array>, options: ImportOptions): Promise<Verified> {
   const tar = new TarReader(source)
   const sums = new Map<string, string>()

@@ -105,11 +105,7 @@ export class TarReader {
     if (length > this.#left) throw invalid('an entry is shorter than its record says')
     this.#left -= length
     while (length > 0) {
-      if (this.#buffer.length === 0) {
-        const next = await this.#source.next()
-        if (next.done === true) throw invalid('it ends in the middle of an entry')
-        this.#buffer = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength)
-      }
+      if (this.#buffer.length === 0 && !await this.#refill()) throw invalid('it ends in the middle of an entry')
       const piece = this.#buffer.subarray(0, Math.min(length, this.#buffer.length))
       this.#buffer = this.#buffer.subarray(piece.length)
       length -= piece.length
@@ -117,18 +113,22 @@ export class TarReader {
     }
   }
 
+  /** The source's next piece into the empty buffer; false at its end. */
+  async #refill (): Promise<boolean> {
+    const next = await this.#source.next()
+    if (next.done === true) return false
+    this.#buffer = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength)
+    return true
+  }
+
   /** Exactly `length` bytes, gathered (headers and padding only); undefined at a clean end when allowed. */
   async #read (length: number, endAllowed: boolean): Promise<Buffer | undefined> {
     const pieces: Buffer[] = []
     let have = 0
     while (have < length) {
-      if (this.#buffer.length === 0) {
-        const next = await this.#source.next()
-        if (next.done === true) {
-          if (endAllowed && have === 0) return undefined
-          throw invalid('it ends in the middle of a header')
-        }
-        this.#buffer = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength)
+      if (this.#buffer.length === 0 && !await this.#refill()) {
+        if (endAllowed && have === 0) return undefined
+        throw invalid('it ends in the middle of a header')
       }
       const piece = this.#buffer.subarray(0, Math.min(length - have, this.#buffer.length))
       this.#buffer = this.#buffer.subarray(piece.length)

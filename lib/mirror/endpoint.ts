@@ -7,6 +7,20 @@ import type { Checksums } from '../internal/checksums.js'
 import type { StorageClass } from '../objects/storage-class.js'
 import type { ObjectCannedAcl, ObjectInfo, Tags } from '../types.js'
 
+/** The optional headers an object keeps, by their engine names. */
+export const OBJECT_HEADERS = ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'expires'] as const
+type ObjectHeader = typeof OBJECT_HEADERS[number]
+
+/** Those of `from`'s headers that it has. */
+export function headersOf (from: Partial<Record<ObjectHeader, string | undefined>>): Partial<Record<ObjectHeader, string>> {
+  const out: Partial<Record<ObjectHeader, string>> = {}
+  for (const name of OBJECT_HEADERS) {
+    const value = from[name]
+    if (value !== undefined) out[name] = value
+  }
+  return out
+}
+
 /** One entry of a listing: an object, or with versions a version or a delete marker. */
 export interface EndpointEntry {
   key: string

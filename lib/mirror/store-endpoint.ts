@@ -1,7 +1,7 @@
 import type { ObjectInfo } from '../types.js'
 import type { ObjectCalls } from './store-calls.js'
 import { isSpaceboxError } from '../errors.js'
-import type { EndpointObject, EndpointWrite, MirrorEndpoint } from './endpoint.js'
+import { headersOf, type EndpointObject, type EndpointWrite, type MirrorEndpoint } from './endpoint.js'
 
 /** A spacebox store, or an access key's view of one (`box.as(id)`), as one side of a mirror. */
 export function storeEndpoint (box: ObjectCalls): MirrorEndpoint {
@@ -85,10 +85,7 @@ function objectOf (info: ObjectInfo): EndpointObject {
     storageClass: info.storageClass,
     checksums: wholeChecksums(info.checksums)
   }
-  for (const name of ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'expires'] as const) {
-    const value = info[name]
-    if (value !== undefined) out[name] = value
-  }
+  Object.assign(out, headersOf(info))
   if (info.customerKeyMD5 !== undefined) out.encryption = 'SSE-C'
   else if (info.serverSideEncryption !== undefined) out.encryption = info.serverSideEncryption
   return out

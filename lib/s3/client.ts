@@ -11,6 +11,8 @@ import { XMLParser } from 'fast-xml-parser'
 import {
   CHECKSUM_ALGORITHMS, STORAGE_CLASSES, type Checksums, type EndpointEntry, type EndpointObject, type EndpointWrite, type MirrorEndpoint, type ObjectCannedAcl, type ReadOptions, type StorageClass, type Tags
 } from '../index.js'
+import { ALL_USERS, AUTHENTICATED_USERS } from './acl-xml.js'
+import { renderXml } from './xml.js'
 import { canonicalQuery, canonicalRequest, hmacHex, sha256Hex, signingKey, stringToSign, toAmzDate, uriEncode, utf8View } from './sigv4.js'
 
 export interface S3EndpointOptions {
@@ -47,8 +49,6 @@ type RequestBody = { bytes: Buffer } | { stream: AsyncIterable<Uint8Array>, size
 const parser = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: false, isArray: name => LISTED.has(name) })
 const ordered = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: false, preserveOrder: true })
 const LISTED = new Set(['Bucket', 'Contents', 'Version', 'DeleteMarker', 'CommonPrefixes', 'Part', 'Tag', 'Grant'])
-const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers'
-const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers'
 /** Headers an object's write carries over, by their EndpointWrite names. */
 const HEADERS = [['contentType', 'content-type'], ['contentEncoding', 'content-encoding'], ['contentDisposition', 'content-disposition'],
   ['contentLanguage', 'content-language'], ['cacheControl', 'cache-control'], ['expires', 'expires']] as const
@@ -115,7 +115,7 @@ class S3Client {
     }
     const body = this.#region === 'us-east-1'
       ? undefined
-      : Buffer.from(`<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>${this.#region}</LocationConstraint></CreateBucketConfiguration>`)
+      : Buffer.from(renderXml('CreateBucketConfiguration', { LocationConstraint: this.#region }))
     try {
       await this.send('PUT', bucket, undefined, {}, {}, body === undefined ? undefined : { bytes: body })
       return true
@@ -131,7 +131,7 @@ class S3Client {
   }
 
   async putVersioning (bucket: string, status: 'Enabled' | 'Suspended'): Promise<void> {
-    const body = Buffer.from(`<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>${status}</Status></VersioningConfiguration>`)
+    const body = Buffer.from(renderXml('VersioningConfiguration', { Status: status }))
     await this.send('PUT', bucket, undefined, { versioning: '' }, {}, { bytes: body })
   }
 
@@ -226,8 +226,7 @@ class S3Client {
   }
 
   async completeMultipart (bucket: string, key: string, uploadId: string, etags: string[]): Promise<{ etag: string }> {
-    const parts = etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`).join('')
-    const body = Buffer.from(`<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts}</CompleteMultipartUpload>`)
+    const body = Buffer.from(renderXml('CompleteMultipartUpload', { Part: etags.map((etag, i) => ({ PartNumber: i + 1, ETag: etag })) }))
     // S3 may answer 200 and then an error in the body, after a long assembly.
     const doc = await this.#xml('POST', bucket, key, { uploadId }, {}, { bytes: body })
     if (doc.Error !== undefined) throw new S3ClientError(String(doc.Error.Code), String(doc.Error.Message ?? ''), 200)
@@ -402,10 +401,6 @@ function unfolded (value: string): string {
  */
 function decoder (encodingType: unknown): (value: string) => string {
   return encodingType === 'url' ? value => decodeURIComponent(value.replace(/\+/g, ' ')) : value => value
-}
-
-function escapeXml (value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
 /** The children of a `preserveOrder` element (`name` for the document's root). */
